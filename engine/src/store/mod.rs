@@ -36,6 +36,11 @@ pub enum Op {
 }
 
 /// All compares hold → all ops apply atomically under one new revision.
+///
+/// When several ops write one key, only the last one counts (etcd forbids
+/// duplicates, so both backends normalise the same way). A txn that changes
+/// nothing (no ops, or only deletes of absent keys) commits at the current
+/// revision without creating a new one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Txn {
     pub compares: Vec<Compare>,
@@ -129,5 +134,12 @@ pub trait Store: Send + Sync + 'static {
     async fn oldest_revision(&self) -> Result<u64, StoreError>;
 }
 
+mod codec;
 pub mod etcd_store;
+mod history;
 pub mod redb_store;
+mod util;
+
+pub use etcd_store::{EtcdOptions, EtcdStore};
+pub use history::HistoryWindow;
+pub use redb_store::{RedbOptions, RedbStats, RedbStore};

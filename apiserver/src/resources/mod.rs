@@ -1,0 +1,4 @@
+//! The strategies of the resources served now.
+
+pub mod core;
+pub mod repository;

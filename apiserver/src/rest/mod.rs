@@ -1,0 +1,120 @@
+//! The one generic REST path for every resource: parse the request, find the
+//! resource's strategy, authorise, and run the verb's generic logic.
+
+pub mod body;
+pub mod filter;
+pub mod info;
+pub mod output;
+pub mod query;
+pub mod read;
+pub mod watch;
+pub mod write;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::Response;
+use http::{HeaderMap, Method, Request};
+
+use crate::auth::UserInfo;
+use crate::error::{ApiError, Subject};
+use crate::registry::Strategy;
+use crate::state::SharedState;
+use info::RequestInfo;
+use query::Query;
+
+/// One resource request, resolved.
+pub struct Ctx {
+    pub state: SharedState,
+    pub info: RequestInfo,
+    pub strategy: Arc<dyn Strategy>,
+    pub query: Query,
+    pub headers: HeaderMap,
+    pub user: UserInfo,
+}
+
+impl Ctx {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn accept(&self) -> Option<&str> {
+        self.header("accept")
+    }
+
+    /// `details` of errors about object `name`.
+    pub fn subject(&self, name: &str) -> Subject {
+        let d = self.strategy.def();
+        Subject::new(d.group, d.plural, name)
+    }
+
+    /// Store key of object `name` in the request's namespace.
+    pub fn key(&self, name: &str) -> String {
+        self.strategy.def().key(self.info.namespace.as_deref(), name)
+    }
+
+    /// Wait until the cache holds every write the Store acknowledged.
+    pub async fn sync(&self) -> Result<u64, ApiError> {
+        self.state.objects.cache().sync().await
+    }
+}
+
+/// Serve a request whose path is a resource path; `None` when it is not one.
+pub async fn serve(state: SharedState, user: UserInfo, req: Request<Body>) -> Option<Result<Response, ApiError>> {
+    let (parts, body) = req.into_parts();
+    let query = Query::parse(parts.uri.query());
+    let info = info::parse(&parts.method, parts.uri.path(), query.flag("watch"))?;
+    Some(dispatch(state, user, info, query, parts.method, parts.headers, body).await)
+}
+
+async fn dispatch(
+    state: SharedState,
+    user: UserInfo,
+    info: RequestInfo,
+    query: Query,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let strategy = state
+        .registry
+        .lookup(&info.group, &info.version, &info.resource)
+        .cloned()
+        .ok_or(ApiError::NotFoundPath)?;
+    let def = strategy.def();
+    if def.namespaced != info.namespace.is_some() && !matches!(info.verb, "list" | "watch") {
+        return Err(ApiError::NotFoundPath);
+    }
+    if !def.namespaced && info.namespace.is_some() {
+        return Err(ApiError::NotFoundPath);
+    }
+    let allowed = match &info.subresource {
+        Some(sub) => def.subresource_verbs(sub).ok_or(ApiError::NotFoundPath)?,
+        None => def.verbs,
+    };
+    if !allowed.contains(&info.verb) {
+        return Err(ApiError::MethodNotAllowed(format!(
+            "{} is not supported on resources of kind \"{}.{}\"",
+            method.as_str(),
+            def.plural,
+            def.group
+        )));
+    }
+    state.auth.authorize(&user, &info)?;
+    let name = info.name.clone();
+    let ctx = Ctx { state, info, strategy, query, headers, user };
+    let span = tracing::info_span!("request", verb = ctx.info.verb, resource = %ctx.info.resource, name = name.as_deref().unwrap_or(""), namespace = ctx.info.namespace.as_deref().unwrap_or(""));
+    let _ = span.enter();
+    match (ctx.info.verb, name.as_deref()) {
+        ("get", Some(n)) => read::get(&ctx, n).await,
+        ("list", _) => read::list(&ctx).await,
+        ("watch", _) => watch::watch(&ctx).await,
+        ("create", None) => write::create(&ctx, body).await,
+        ("create", Some(_)) => Err(ApiError::MethodNotAllowed("POST on a named resource is not supported".into())),
+        ("update", Some(n)) => write::update(&ctx, n, body).await,
+        ("patch", Some(n)) => write::patch(&ctx, n, body).await,
+        ("delete", Some(n)) => write::delete(&ctx, n, body).await,
+        ("deletecollection", _) => write::delete_collection(&ctx, body).await,
+        _ => Err(ApiError::MethodNotAllowed(format!("{} is not supported here", method.as_str()))),
+    }
+}

@@ -1,0 +1,4 @@
+//! Where served objects live: the Store, read through the watch cache.
+
+pub mod cache;
+pub mod objects;

@@ -1,0 +1,202 @@
+//! Raw HTTP against the real porch-server: error codes and Status bodies for
+//! bad input, authentication, watch resume and 410, both Stores, restarts.
+
+use std::time::Duration;
+
+use porch_testkit::etcd::Etcd;
+use porch_testkit::kubectl::Kubectl;
+use porch_testkit::server::Server;
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_porch-server");
+const REPOS: &str = "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories";
+
+fn repo(name: &str) -> Value {
+    json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository",
+        "metadata": {"name": name}, "spec": {"type": "git", "git": {"repo": format!("https://example.com/{name}.git")}}})
+}
+
+fn status(body: &str) -> Value {
+    let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert_eq!(v["kind"], "Status", "{body}");
+    v
+}
+
+fn post(s: &Server, obj: &Value) -> porch_testkit::server::Response {
+    s.request("POST", REPOS, Some("application/json"), Some(obj.to_string().as_bytes()))
+}
+
+#[test]
+fn bad_input_gets_the_right_status() {
+    let s = Server::start(BIN, &["--max-request-body-bytes", "1048576"]);
+    let r = post(&s, &repo("ok"));
+    assert_eq!(r.code, 201, "{}", r.body);
+
+    let cases: Vec<(&str, &str, Option<&str>, Vec<u8>, u16, &str, &str)> = vec![
+        ("malformed JSON", "POST", Some("application/json"), b"{\"apiVersion\": ".to_vec(), 400, "BadRequest", ""),
+        ("unknown field, Strict", "POST?fieldValidation=Strict", Some("application/json"),
+            json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository", "metadata": {"name": "u"}, "spec": {"type": "git", "bogus": 1, "git": {"repo": "x"}}}).to_string().into_bytes(),
+            400, "BadRequest", "strict decoding error: unknown field \"spec.bogus\""),
+        ("duplicate field, Strict", "POST?fieldValidation=Strict", Some("application/json"),
+            br#"{"apiVersion":"config.porch.kpt.dev/v1alpha1","kind":"Repository","metadata":{"name":"d","name":"e"},"spec":{"type":"git","git":{"repo":"x"}}}"#.to_vec(),
+            400, "BadRequest", "duplicate field \"metadata.name\""),
+        ("wrong apiVersion", "POST", Some("application/json"),
+            json!({"apiVersion": "v1", "kind": "Repository", "metadata": {"name": "w"}}).to_string().into_bytes(), 400, "BadRequest", "does not match the expected API version"),
+        ("wrong kind", "POST", Some("application/json"),
+            json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Pod", "metadata": {"name": "w"}}).to_string().into_bytes(), 400, "BadRequest", "does not match the expected kind"),
+        ("name too long", "POST", Some("application/json"), repo(&"x".repeat(64)).to_string().into_bytes(), 422, "Invalid", "metadata.name"),
+        ("bad name", "POST", Some("application/json"), repo("Not_A_Name").to_string().into_bytes(), 422, "Invalid", "RFC 1123"),
+        ("unknown type", "POST", Some("application/json"),
+            json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository", "metadata": {"name": "t"}, "spec": {"type": "svn"}}).to_string().into_bytes(), 422, "Invalid", "spec.type: Unsupported value: \"svn\""),
+        ("bad cron", "POST", Some("application/json"),
+            json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository", "metadata": {"name": "c"}, "spec": {"type": "git", "git": {"repo": "y"}, "sync": {"schedule": "every day"}}}).to_string().into_bytes(), 422, "Invalid", "spec.sync.schedule"),
+        ("wrong content type", "POST", Some("text/plain"), b"hello".to_vec(), 415, "UnsupportedMediaType", ""),
+        ("exists", "POST", Some("application/json"), repo("ok").to_string().into_bytes(), 409, "AlreadyExists", "repositories.config.porch.kpt.dev \"ok\" already exists"),
+        ("too large", "POST", Some("application/json"), vec![b' '; 2 * 1024 * 1024], 413, "RequestEntityTooLarge", ""),
+    ];
+    for (what, method, ct, body, code, reason, text) in cases {
+        let (method, query) = method.split_once('?').map(|(m, q)| (m, format!("?{q}"))).unwrap_or((method, String::new()));
+        let r = s.request(method, &format!("{REPOS}{query}"), ct, Some(&body));
+        assert_eq!(r.code, code, "{what}: {}", r.body);
+        let st = status(&r.body);
+        assert_eq!(st["reason"], reason, "{what}: {}", r.body);
+        assert_eq!(st["code"], code, "{what}");
+        assert!(st["message"].as_str().unwrap_or_default().contains(text), "{what}: {}", r.body);
+    }
+
+    // immutable field on update
+    let r = s.request("PATCH", &format!("{REPOS}/ok"), Some("application/merge-patch+json"), Some(br#"{"spec":{"type":"oci","oci":{"registry":"r"}}}"#));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("spec.type is immutable"), "{}", r.body);
+    // unknown resource and unknown object
+    let r = s.request("GET", "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/widgets", None, None);
+    assert_eq!((r.code, status(&r.body)["reason"].clone()), (404, json!("NotFound")));
+    let r = s.request("GET", &format!("{REPOS}/missing"), None, None);
+    assert_eq!(r.code, 404);
+    assert_eq!(status(&r.body)["details"]["name"], "missing");
+    // unsupported verb
+    let r = s.request("POST", &format!("{REPOS}/ok"), Some("application/json"), Some(b"{}"));
+    assert_eq!(r.code, 405, "{}", r.body);
+    // no or bad credentials
+    let r = s.request_as(None, "GET", REPOS, None, None, &[]);
+    assert_eq!((r.code, status(&r.body)["reason"].clone()), (401, json!("Unauthorized")));
+    let r = s.request_as(Some("wrong"), "GET", REPOS, None, None, &[]);
+    assert_eq!(r.code, 401);
+    let r = s.request_as(None, "GET", "/readyz", None, None, &[]);
+    assert_eq!((r.code, r.body.as_str()), (200, "ok"));
+    // bad selectors and tokens
+    let r = s.request("GET", &format!("{REPOS}?labelSelector=a%20in%20(b"), None, None);
+    assert_eq!(r.code, 400, "{}", r.body);
+    let r = s.request("GET", &format!("{REPOS}?continue=garbage"), None, None);
+    assert_eq!(r.code, 400, "{}", r.body);
+    // protobuf-only Accept → 406
+    let r = s.request_as(Some(&s.token()), "GET", REPOS, None, None, &["Accept: application/vnd.kubernetes.protobuf"]);
+    assert_eq!(r.code, 406, "{}", r.body);
+    let r = s.request_as(Some(&s.token()), "GET", "/openapi/v2", None, None, &["Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf"]);
+    assert_eq!(r.code, 406, "{}", r.body);
+    // still serving, nothing lost
+    let r = s.request("GET", REPOS, None, None);
+    assert_eq!(r.code, 200);
+    let list: Value = serde_json::from_str(&r.body).unwrap_or_default();
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{}", r.body);
+}
+
+#[test]
+fn discovery_negotiation_is_exact() {
+    let s = Server::start(BIN, &[]);
+    let accept = |a: &str| s.request_as(Some(&s.token()), "GET", "/apis", None, None, &[&format!("Accept: {a}")]);
+    let v2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+    let r = accept(v2);
+    assert!(r.headers.to_lowercase().contains("content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=apigroupdiscoverylist"), "{}", r.headers);
+    assert!(r.body.contains("\"apiVersion\":\"apidiscovery.k8s.io/v2\""), "{}", r.body);
+    let r = accept("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json");
+    assert!(r.body.contains("apidiscovery.k8s.io/v2beta1"), "{}", r.body);
+    let r = accept("application/json");
+    assert!(r.body.contains("\"kind\":\"APIGroupList\""), "{}", r.body);
+    let etag = r.headers.lines().find(|l| l.to_lowercase().starts_with("etag:")).map(|l| l[5..].trim().to_string()).unwrap_or_default();
+    let r = s.request_as(Some(&s.token()), "GET", "/apis", None, None, &["Accept: application/json", &format!("If-None-Match: {etag}")]);
+    assert_eq!(r.code, 304);
+    let r = s.request("GET", "/openapi/v3", None, None);
+    let idx: Value = serde_json::from_str(&r.body).unwrap_or_default();
+    let url = idx["paths"]["apis/config.porch.kpt.dev/v1alpha1"]["serverRelativeURL"].as_str().unwrap_or_default().to_string();
+    assert!(url.contains("?hash="), "{}", r.body);
+    let doc: Value = serde_json::from_str(&s.request("GET", &url, None, None).body).unwrap_or_default();
+    let patch = &doc["paths"]["/apis/config.porch.kpt.dev/v1alpha1/namespaces/{namespace}/repositories/{name}"]["patch"];
+    let params: Vec<&str> = patch["parameters"].as_array().map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect()).unwrap_or_default();
+    for p in ["fieldValidation", "dryRun", "fieldManager", "force"] {
+        assert!(params.contains(&p), "{p} missing: {params:?}");
+    }
+    assert!(patch["requestBody"]["content"].get("application/strategic-merge-patch+json").is_none());
+    let r = s.request("GET", "/version", None, None);
+    assert!(r.body.contains("\"minor\":\"32\""), "{}", r.body);
+}
+
+/// Watch from a list RV, resume after a restart, 410 for a compacted RV.
+fn watch_resume_and_restart(mut s: Server) {
+    for i in 0..3 {
+        assert_eq!(post(&s, &repo(&format!("r{i}"))).code, 201);
+    }
+    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+    assert_eq!(post(&s, &repo("after")).code, 201);
+    let r = s.request("DELETE", &format!("{REPOS}/r0"), None, None);
+    assert_eq!(r.code, 200, "{}", r.body);
+
+    s.restart();
+    // everything is still there
+    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let names: Vec<&str> = list["items"].as_array().map(|a| a.iter().filter_map(|i| i["metadata"]["name"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(names, ["after", "r1", "r2"]);
+    // a watch resumes from the old list RV with exactly the missed events
+    let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&timeoutSeconds=2"), None, None);
+    let events: Vec<(String, String)> = r
+        .body
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|e| (e["type"].as_str().unwrap_or_default().to_string(), e["object"]["metadata"]["name"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    assert_eq!(events, [("ADDED".to_string(), "after".to_string()), ("DELETED".to_string(), "r0".to_string())], "{}", r.body);
+    // RVs are stable across restarts
+    let again: Value = serde_json::from_str(&s.request("GET", &format!("{REPOS}/r1"), None, None).body).unwrap_or_default();
+    let r1 = list["items"].as_array().and_then(|a| a.iter().find(|i| i["metadata"]["name"] == "r1")).cloned().unwrap_or_default();
+    assert_eq!(again["metadata"]["resourceVersion"], r1["metadata"]["resourceVersion"]);
+    // a revision older than the history → 410 Expired
+    for i in 0..12 {
+        assert_eq!(post(&s, &repo(&format!("more{i}"))).code, 201);
+    }
+    let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion=1&timeoutSeconds=1"), None, None);
+    let expired = r.code == 410 || r.body.contains("\"Expired\"");
+    assert!(expired, "{} {}", r.code, r.body);
+    // kubectl works against the restarted server
+    let k = Kubectl::new(32, &s.kubeconfig());
+    assert!(k.run(&["get", "repo", "r1"]).ok().stdout.contains("r1"));
+}
+
+#[test]
+fn redb_store_survives_kill_and_resumes_watches() {
+    watch_resume_and_restart(Server::start(BIN, &["--watch-history", "8"]));
+}
+
+#[test]
+fn etcd_store_survives_restart_and_resumes_watches() {
+    let etcd = Etcd::start();
+    let s = Server::start(BIN, &["--watch-history", "8", "--etcd-servers", &etcd.endpoint]);
+    watch_resume_and_restart(s);
+    drop(etcd);
+}
+
+#[test]
+fn kubectl_suite_runs_against_etcd() {
+    let etcd = Etcd::start();
+    let s = Server::start(BIN, &["--etcd-servers", &etcd.endpoint]);
+    let k = Kubectl::new(32, &s.kubeconfig());
+    let m = "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: e\nspec:\n  type: git\n  git:\n    repo: https://example.com/e.git\n";
+    assert!(k.run_stdin(&["apply", "-f", "-"], m).ok().stdout.contains("created"));
+    assert!(k.run_stdin(&["apply", "--server-side", "-f", "-"], &m.replace("name: e", "name: f").replace("e.git", "f.git")).ok().stdout.contains("serverside-applied"));
+    k.run(&["label", "repo", "e", "a=b"]).ok();
+    assert_eq!(k.run(&["get", "repo", "-l", "a=b", "-o", "name"]).ok().stdout.trim(), "repository.config.porch.kpt.dev/e");
+    k.run(&["create", "namespace", "other"]).ok();
+    k.run(&["delete", "repo", "e", "f"]).ok();
+    assert!(k.run(&["get", "repo", "-o", "name"]).ok().stdout.is_empty());
+    let _ = Duration::from_secs(0);
+}

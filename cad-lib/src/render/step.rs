@@ -1,0 +1,446 @@
+//! One package's pipeline: function configs, calls, and folding each
+//! function's output back into the resources.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::{Value, json};
+
+use super::{Ctx, Failure, RenderError, Res, select};
+use crate::annotations as ann;
+use crate::evaluator::{EvalError, EvalErrorKind, FunctionSpec, resolve_image};
+use crate::kptfile::{Function, Invalid, KptfileError};
+use crate::object::KubeObject;
+use crate::package::clean_path;
+use crate::resource_list::ResourceList;
+use crate::results::FunctionResult;
+
+/// Mutator or validator.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Mutator,
+    Validator,
+}
+
+impl Kind {
+    fn field(self) -> &'static str {
+        match self {
+            Kind::Mutator => "mutators",
+            Kind::Validator => "validators",
+        }
+    }
+}
+
+fn is_kustomization_path(path: &str) -> bool {
+    matches!(
+        path.rsplit('/').next(),
+        Some("kustomization.yaml" | "kustomization.yml" | "Kustomization")
+    )
+}
+
+impl Ctx<'_> {
+    fn fail(&self, pkg: usize, resources: Vec<Res>, message: impl Into<String>) -> Failure {
+        Failure {
+            resources,
+            error: RenderError::Pipeline {
+                package: self.display_dir(pkg),
+                message: message.into(),
+            },
+        }
+    }
+
+    /// Checks that every resource is a KRM object.
+    fn check_krm(&self, res: &[Res], what: &str) -> Result<(), String> {
+        for r in res {
+            if is_kustomization_path(&r.path) || r.obj.is_kustomization() {
+                continue;
+            }
+            if let Err(reason) = r.obj.check_krm() {
+                return Err(format!(
+                    "{what} resource list must contain only KRM resources: {}: {reason}",
+                    r.path
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs package `pkg`'s pipeline on `res`.
+    pub(super) fn run_pipeline(
+        &mut self,
+        pkg: usize,
+        mut res: Vec<Res>,
+    ) -> Result<Vec<Res>, Failure> {
+        if let Err(m) = self.check_krm(&res, "input") {
+            return Err(self.fail(pkg, res, m));
+        }
+        let pipeline = self.kptfiles[pkg].pipeline();
+        for (kind, fns) in [
+            (Kind::Mutator, &pipeline.mutators),
+            (Kind::Validator, &pipeline.validators),
+        ] {
+            for (i, f) in fns.iter().enumerate() {
+                if let Err(e) = self.config_object(pkg, &res, f, kind, i) {
+                    return Err(Failure {
+                        resources: res,
+                        error: e,
+                    });
+                }
+            }
+        }
+        for (i, f) in pipeline.mutators.iter().enumerate() {
+            res = self.run_step(pkg, res, f, Kind::Mutator, i)?;
+        }
+        for (i, f) in pipeline.validators.iter().enumerate() {
+            res = self.run_step(pkg, res, f, Kind::Validator, i)?;
+        }
+        Ok(res)
+    }
+
+    /// The function config of a step: the ConfigMap built from `configMap`,
+    /// or the current object at `configPath` in this package.
+    fn config_object(
+        &self,
+        pkg: usize,
+        res: &[Res],
+        f: &Function,
+        kind: Kind,
+        i: usize,
+    ) -> Result<Option<KubeObject>, RenderError> {
+        if let Some(cm) = &f.config_map {
+            let v = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "function-input"}, "data": Value::Object(cm.clone())});
+            return KubeObject::from_value(&v)
+                .map(Some)
+                .map_err(|e| RenderError::Pipeline {
+                    package: self.display_dir(pkg),
+                    message: e.to_string(),
+                });
+        }
+        if f.config_path.is_empty() {
+            return Ok(None);
+        }
+        let path = clean_path(&f.config_path);
+        let found: Vec<&Res> = res
+            .iter()
+            .filter(|r| r.pkg == pkg && r.path == path)
+            .collect();
+        let invalid = |reason: String| {
+            RenderError::Kptfile(KptfileError::Invalid(Invalid::new(
+                format!("pipeline.{}[{i}].configPath", kind.field()),
+                Some(&f.config_path),
+                reason,
+            )))
+        };
+        match found.as_slice() {
+            [] => Err(invalid(format!(
+                "failed to open functionConfig from path {path:?}: no such file among the package's resources"
+            ))),
+            [one] => match one.obj.check_krm() {
+                Ok(()) => Ok(Some(one.obj.deep_copy())),
+                Err(reason) => Err(RenderError::Pipeline {
+                    package: self.display_dir(pkg),
+                    message: format!("functionConfig {path:?}: {reason}"),
+                }),
+            },
+            many => Err(RenderError::Pipeline {
+                package: self.display_dir(pkg),
+                message: format!(
+                    "functionConfig {path:?} must not contain more than one config, got {}",
+                    many.len()
+                ),
+            }),
+        }
+    }
+
+    fn spec(&self, f: &Function) -> FunctionSpec {
+        FunctionSpec {
+            image: (!f.image.is_empty())
+                .then(|| resolve_image(&f.image, &self.opts.image_prefix, !f.tag.is_empty())),
+            exec: (!f.exec.is_empty()).then(|| f.exec.clone()),
+            tag: (!f.tag.is_empty()).then(|| f.tag.clone()),
+            name: (!f.name.is_empty()).then(|| f.name.clone()),
+        }
+    }
+
+    /// Runs one step and folds its output into `res`.
+    fn run_step(
+        &mut self,
+        pkg: usize,
+        mut res: Vec<Res>,
+        f: &Function,
+        kind: Kind,
+        i: usize,
+    ) -> Result<Vec<Res>, Failure> {
+        let spec = self.spec(f);
+        let config = match self.config_object(pkg, &res, f, kind, i) {
+            Ok(c) => c,
+            Err(error) => {
+                return Err(Failure {
+                    resources: res,
+                    error,
+                });
+            }
+        };
+        let selected = select(res.iter().map(|r| &r.obj), &f.selectors, &f.exclude);
+        let items = selected
+            .iter()
+            .enumerate()
+            .map(|(pos, &idx)| self.annotated(&res[idx], pos))
+            .collect();
+        let input = ResourceList {
+            items,
+            function_config: config,
+            results: Vec::new(),
+        };
+        let outcome = if spec.exec.is_some() && !self.opts.allow_exec {
+            Err(EvalError::new(
+                EvalErrorKind::NotAllowed,
+                "must run with `--allow-exec` option to allow running function binaries",
+            ))
+        } else {
+            self.evaluator.evaluate(&spec, input)
+        };
+        let name = spec.display_name().to_string();
+        let output = match outcome {
+            Ok(out) => {
+                self.results.push(FunctionResult {
+                    image: spec.image.clone(),
+                    exec: spec.exec.clone(),
+                    stderr: out.stderr,
+                    exit_code: 0,
+                    results: out.resource_list.results.clone(),
+                });
+                out.resource_list
+            }
+            Err(e) => {
+                let message = format!("function {name:?}: {}", e.message);
+                self.results.push(FunctionResult {
+                    image: spec.image.clone(),
+                    exec: spec.exec.clone(),
+                    stderr: if e.stderr.is_empty() {
+                        e.message.clone()
+                    } else {
+                        e.stderr
+                    },
+                    exit_code: if e.exit_code == 0 { 1 } else { e.exit_code },
+                    results: e.results,
+                });
+                return Err(self.fail(pkg, res, message));
+            }
+        };
+        if kind == Kind::Validator {
+            return Ok(res);
+        }
+        let inputs: Vec<&Res> = selected.iter().map(|&i| &res[i]).collect();
+        let outputs = match self.fold_output(pkg, &inputs, output) {
+            Ok(o) => o,
+            Err(m) => return Err(self.fail(pkg, res, format!("function {name:?}: {m}"))),
+        };
+        if selected.len() == res.len() {
+            res = outputs.into_iter().map(|(_, r)| r).collect();
+        } else {
+            let mut by_input: HashMap<usize, Res> = HashMap::new();
+            let mut added = Vec::new();
+            for (pos, r) in outputs {
+                match pos {
+                    Some(p) if !by_input.contains_key(&selected[p]) => {
+                        by_input.insert(selected[p], r);
+                    }
+                    _ => added.push(r),
+                }
+            }
+            let chosen: HashSet<usize> = selected.iter().copied().collect();
+            let mut next = Vec::with_capacity(res.len() + added.len());
+            for (idx, r) in res.into_iter().enumerate() {
+                if !chosen.contains(&idx) {
+                    next.push(r);
+                } else if let Some(out) = by_input.remove(&idx) {
+                    next.push(out);
+                }
+            }
+            next.extend(added);
+            res = next;
+        }
+        if let Err(m) = self.check_output(&res) {
+            return Err(self.fail(pkg, res, m));
+        }
+        Ok(res)
+    }
+
+    /// A copy of the resource carrying the annotations functions expect.
+    fn annotated(&self, r: &Res, pos: usize) -> KubeObject {
+        let mut o = r.obj.deep_copy();
+        let index = r.index.unwrap_or(0).to_string();
+        let id = pos.to_string();
+        let pkg_path = self.display_dir(r.pkg);
+        for (k, v) in [
+            (ann::PATH, r.path.as_str()),
+            (ann::INDEX, index.as_str()),
+            (ann::INTERNAL_PATH, r.path.as_str()),
+            (ann::INTERNAL_INDEX, index.as_str()),
+            (ann::SEQ_INDENT, r.seq_indent.as_str()),
+            (ann::INTERNAL_ID, id.as_str()),
+            (ann::PACKAGE_PATH, pkg_path.as_str()),
+        ] {
+            // Objects that are not mappings cannot carry annotations; the
+            // KRM check has already refused them.
+            let _ = o.set_annotation(k, v);
+        }
+        o
+    }
+
+    /// Matches output items to the inputs they came from and builds the
+    /// resulting resources, paired with their input position.
+    fn fold_output(
+        &self,
+        pkg: usize,
+        inputs: &[&Res],
+        output: ResourceList,
+    ) -> Result<Vec<(Option<usize>, Res)>, String> {
+        let mut out = Vec::with_capacity(output.items.len());
+        let mut claimed = HashSet::new();
+        for mut o in output.items {
+            let a = o.annotations();
+            let get = |k: &str| a.get(k).and_then(Value::as_str).map(str::to_string);
+            let id = get(ann::INTERNAL_ID)
+                .or_else(|| get(ann::LEGACY_ID))
+                .and_then(|s| s.parse::<usize>().ok())
+                .filter(|i| *i < inputs.len() && !claimed.contains(i));
+            let (legacy_path, new_path) = (get(ann::PATH), get(ann::INTERNAL_PATH));
+            let (legacy_index, new_index) = (get(ann::INDEX), get(ann::INTERNAL_INDEX));
+            let pkg_dir = get(ann::PACKAGE_PATH);
+            for k in ann::RENDER_ANNOTATIONS {
+                o.remove_annotation(k);
+            }
+            let pick = |old: Option<String>, legacy: Option<String>, new: Option<String>| {
+                if legacy.is_some() && legacy != old {
+                    legacy
+                } else if new.is_some() && new != old {
+                    new
+                } else {
+                    old.or(legacy).or(new)
+                }
+            };
+            match id {
+                Some(pos) => {
+                    claimed.insert(pos);
+                    let x = inputs[pos];
+                    let path = pick(Some(x.path.clone()), legacy_path, new_path)
+                        .map(|p| clean_path(&p))
+                        .unwrap_or_default();
+                    let old_index = x.index.map(|i| i.to_string());
+                    let index =
+                        pick(old_index, legacy_index, new_index).and_then(|s| s.parse().ok());
+                    let obj = choose(&x.obj, o).map_err(|e| e.to_string())?;
+                    out.push((
+                        Some(pos),
+                        Res {
+                            obj,
+                            path,
+                            index,
+                            ..(*x).clone()
+                        },
+                    ));
+                }
+                None => {
+                    let owner = pkg_dir
+                        .and_then(|d| self.tree.by_dir(if d == "." { "" } else { &d }))
+                        .unwrap_or(pkg);
+                    let path = legacy_path
+                        .or(new_path)
+                        .map(|p| clean_path(&p))
+                        .unwrap_or_else(|| default_path(&o));
+                    let index = legacy_index.or(new_index).and_then(|s| s.parse().ok());
+                    out.push((
+                        None,
+                        Res {
+                            obj: o,
+                            pkg: owner,
+                            path,
+                            index,
+                            seq_indent: Default::default(),
+                            origin: None,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Invariants after a mutator: paths inside the package, unique
+    /// path/index per package, KRM output.
+    fn check_output(&self, res: &[Res]) -> Result<(), String> {
+        let mut seen = HashSet::new();
+        for r in res {
+            if r.path == ".." || r.path.starts_with("../") {
+                return Err(format!(
+                    "function must not modify resources outside of package: resource has path {}",
+                    r.path
+                ));
+            }
+            if let Some(i) = r.index
+                && !seen.insert((r.pkg, r.path.clone(), i))
+            {
+                return Err(format!(
+                    "resource at path {:?} and index \"{i}\" already exists",
+                    r.path
+                ));
+            }
+        }
+        self.check_krm(res, "output")
+    }
+}
+
+/// Where kpt puts a generated resource without a path annotation:
+/// `<namespace>/<kind>_<name>.yaml`.
+fn default_path(o: &KubeObject) -> String {
+    let file = format!(
+        "{}_{}.yaml",
+        o.kind().unwrap_or_default().to_lowercase(),
+        o.name().unwrap_or_default()
+    );
+    match o.namespace() {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{file}"),
+        _ => file,
+    }
+}
+
+fn comments(o: &KubeObject) -> Vec<String> {
+    let mut c: Vec<String> = o
+        .document()
+        .comments()
+        .map(|c| c.text().trim().to_string())
+        .collect();
+    c.sort();
+    c
+}
+
+/// Picks what a function's output item becomes: the input itself when
+/// nothing but formatting changed, the output when it kept the input's
+/// comments, and the input edited toward the output's values when the
+/// function dropped comments (comment healing).
+fn choose(x: &KubeObject, o: KubeObject) -> Result<KubeObject, crate::ObjectError> {
+    if o.body_text() == x.body_text() {
+        return Ok(x.clone());
+    }
+    let (vx, vo) = (x.to_value()?, o.to_value()?);
+    let (cx, co) = (comments(x), comments(&o));
+    if vx == vo && cx == co {
+        return Ok(x.clone());
+    }
+    let mut pool = co.clone();
+    let kept_all = cx.iter().all(|c| match pool.iter().position(|p| p == c) {
+        Some(i) => {
+            pool.swap_remove(i);
+            true
+        }
+        None => false,
+    });
+    if kept_all {
+        return Ok(o);
+    }
+    let mut healed = x.deep_copy();
+    healed.replace_root(&vo, Some(&o))?;
+    Ok(healed)
+}
