@@ -147,6 +147,41 @@ fn paths_for(d: &ResourceDef, kind_ref: &str, list_ref: &str, paths: &mut Map<St
     }
 }
 
+/// Rewrite schemars' Option encodings into the shapes Kubernetes publishes
+/// (and kubectl explain understands): `anyOf [X, null]` → `allOf [X]` (or X
+/// inlined), no `nullable`, no `default`.
+fn kubernetes_style(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.remove("nullable");
+            map.remove("default");
+            if let Some(Value::Array(any)) = map.get("anyOf") {
+                let non_null: Vec<Value> = any
+                    .iter()
+                    .filter(|s| s.get("enum") != Some(&json!([null])) && s.get("type") != Some(&json!("null")))
+                    .cloned()
+                    .collect();
+                if non_null.len() == 1 {
+                    map.remove("anyOf");
+                    let inner = non_null.into_iter().next().unwrap_or(Value::Null);
+                    if inner.get("$ref").is_some() {
+                        map.insert("allOf".into(), json!([inner]));
+                    } else if let Value::Object(fields) = inner {
+                        for (k, val) in fields {
+                            map.entry(k).or_insert(val);
+                        }
+                    }
+                }
+            }
+            for (_, child) in map.iter_mut() {
+                kubernetes_style(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(kubernetes_style),
+        _ => {}
+    }
+}
+
 fn hash(s: &str) -> String {
     let h = sha2::Sha512::digest(s.as_bytes());
     h.iter().take(32).map(|b| format!("{b:02X}")).collect()
@@ -185,6 +220,9 @@ impl OpenApi {
                 kinds.push((*d, kind_ref));
             }
             let mut schemas = generator.take_definitions(true);
+            for (_, schema) in schemas.iter_mut() {
+                kubernetes_style(schema);
+            }
             for (d, kind_ref) in &kinds {
                 let name = kind_ref.rsplit('/').next().unwrap_or_default();
                 if let Some(s) = schemas.get_mut(name).and_then(Value::as_object_mut) {

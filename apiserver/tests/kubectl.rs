@@ -86,7 +86,7 @@ fn apply_client_side_server_side_dry_run_and_diff() {
 fn get_formats_selectors_paging_sorting() {
     let (_s, k) = start();
     for (name, team) in [("c", "x"), ("a", "y"), ("b", "x")] {
-        let m = repo(name, &format!("https://example.com/{name}.git"), &format!("  labels:\n    team: {team}\n"));
+        let m = repo(name, &format!("https://example.com/{name}.git"), &format!("  labels:\n    team: \"{team}\"\n"));
         k.run_stdin(&["apply", "-f", "-"], &m).ok();
     }
     let out = k.run(&["get", "repositories"]).ok().stdout;
@@ -125,7 +125,7 @@ fn get_formats_selectors_paging_sorting() {
 #[test]
 fn watch_and_wait_see_changes_from_other_clients() {
     let (s, k) = start();
-    let mut watch = k.spawn(&["get", "repo", "-w", "--output-watch-events", "-o", "custom-columns=E:.metadata.name,D:.spec.description", "--no-headers"]);
+    let mut watch = k.spawn(&["get", "repo", "-w", "--output-watch-events"]);
     let watcher = Kubectl::new(32, &s.kubeconfig());
     std::thread::sleep(Duration::from_millis(300));
     k.run_stdin(&["apply", "-f", "-"], &repo("w1", "https://example.com/w.git", "")).ok();
@@ -141,20 +141,23 @@ fn watch_and_wait_see_changes_from_other_clients() {
     k.run(&["delete", "repo", "w1"]).ok();
     assert_eq!(gone.wait(Duration::from_secs(30)), Some(0), "{}", gone.stderr());
     wait_until("watch events", Duration::from_secs(10), || watch.stdout().contains("DELETED"));
-    let events: Vec<String> = watch.stdout().lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
-    assert!(events.contains(&"ADDED w1 first".to_string()), "{events:?}");
-    assert!(events.contains(&"MODIFIED w1 changed".to_string()), "{events:?}");
-    assert!(events.iter().any(|e| e.starts_with("DELETED w1")), "{events:?}");
+    let events: Vec<String> = watch.stdout().lines().map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" ")).collect();
+    assert_eq!(events.first().map(String::as_str), Some("EVENT NAME"), "{events:?}");
+    assert_eq!(events.iter().filter(|e| *e == "ADDED w1").count(), 1, "{events:?}");
+    // the description patch and the status update
+    assert_eq!(events.iter().filter(|e| *e == "MODIFIED w1").count(), 2, "{events:?}");
+    assert_eq!(events.last().map(String::as_str), Some("DELETED w1"), "{events:?}");
 }
 
 #[test]
 fn edit_patch_label_annotate_replace_and_finalizers() {
     let (_s, k) = start();
     k.run_stdin(&["apply", "-f", "-"], &repo("e1", "https://example.com/e.git", "")).ok();
-    let editor = tempfile::NamedTempFile::new().unwrap_or_else(|e| panic!("{e}"));
-    std::fs::write(editor.path(), "#!/bin/sh\nsed -i 's/description: first/description: edited/' \"$1\"\n").unwrap_or_else(|e| panic!("{e}"));
-    std::process::Command::new("chmod").arg("+x").arg(editor.path()).status().ok();
-    let ed = editor.path().to_string_lossy().to_string();
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/description: first/description: edited/' \"$1\"\n").unwrap_or_else(|e| panic!("{e}"));
+    std::process::Command::new("chmod").arg("+x").arg(&editor).status().ok();
+    let ed = editor.to_string_lossy().to_string();
     k.run_env(&["edit", "repo", "e1"], "", &[("KUBE_EDITOR", &ed), ("EDITOR", &ed)]).ok();
     assert_eq!(k.run(&["get", "repo", "e1", "-o", "jsonpath={.spec.description}"]).ok().stdout, "edited");
     k.run(&["patch", "repo", "e1", "--type=merge", "-p", r#"{"spec":{"deployment":true}}"#]).ok();
