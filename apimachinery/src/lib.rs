@@ -15,6 +15,7 @@ pub mod labels;
 pub mod media;
 pub mod meta;
 pub mod names;
+pub mod openapi_v2;
 pub mod patch;
 pub mod protobuf;
 pub mod ssa;

@@ -596,4 +596,5 @@ pub fn update_managed_fields(
 }
 
 #[cfg(test)]
+#[path = "ssa/apply_test.rs"]
 mod tests;

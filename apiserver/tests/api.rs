@@ -200,3 +200,121 @@ fn kubectl_suite_runs_against_etcd() {
     assert!(k.run(&["get", "repo", "-o", "name"]).ok().stdout.is_empty());
     let _ = Duration::from_secs(0);
 }
+
+fn events(body: &str) -> Vec<Value> {
+    body.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect()
+}
+
+#[test]
+fn watch_semantics_initial_events_selectors_bookmarks() {
+    let s = Server::start(BIN, &["--bookmark-interval", "300ms"]);
+    let mut labelled = repo("a");
+    labelled["metadata"]["labels"] = json!({"team": "x"});
+    assert_eq!(post(&s, &labelled).code, 201);
+    assert_eq!(post(&s, &repo("b")).code, 201);
+
+    // sendInitialEvents: ADDED for the current state, then the initial-events-end bookmark
+    let r = s.request("GET", &format!("{REPOS}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1"), None, None);
+    let ev = events(&r.body);
+    assert_eq!(ev[0]["type"], "ADDED");
+    assert_eq!(ev[1]["type"], "ADDED");
+    assert_eq!(ev[2]["type"], "BOOKMARK", "{}", r.body);
+    assert_eq!(ev[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+    // periodic bookmarks keep coming within the timeout
+    assert!(ev.iter().skip(3).any(|e| e["type"] == "BOOKMARK"), "{}", r.body);
+    // sendInitialEvents without resourceVersionMatch is refused
+    let r = s.request("GET", &format!("{REPOS}?watch=true&sendInitialEvents=true"), None, None);
+    assert_eq!(r.code, 422, "{}", r.body);
+
+    // selectors apply to every event: matches starting/stopping appear as ADDED/DELETED
+    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+    let relabel = |name: &str, team: Value| {
+        let body = json!({"metadata": {"labels": {"team": team}}}).to_string();
+        let r = s.request("PATCH", &format!("{REPOS}/{name}"), Some("application/merge-patch+json"), Some(body.as_bytes()));
+        assert_eq!(r.code, 200, "{}", r.body);
+    };
+    relabel("b", json!("x")); // b starts matching
+    relabel("a", json!("y")); // a stops matching
+    relabel("a", json!("z")); // still not matching: no event
+    relabel("b", json!("x")); // no change, no event
+    let r = s.request("DELETE", &format!("{REPOS}/b"), None, None);
+    assert_eq!(r.code, 200);
+    let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&labelSelector=team%3Dx&timeoutSeconds=1"), None, None);
+    let got: Vec<(String, String)> = events(&r.body)
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap_or_default().to_string(), e["object"]["metadata"]["name"].as_str().unwrap_or_default().to_string()))
+        .collect();
+    let want: Vec<(String, String)> = [("ADDED", "b"), ("DELETED", "a"), ("DELETED", "b")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(got, want, "{}", r.body);
+    // field selector on a watch
+    let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3Da&timeoutSeconds=1"), None, None);
+    assert!(events(&r.body).iter().all(|e| e["object"]["metadata"]["name"] == "a"), "{}", r.body);
+    // Table watch: one-row tables
+    let r = s.request_as(Some(&s.token()), "GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&timeoutSeconds=1"), None, None,
+        &["Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json"]);
+    let ev = events(&r.body);
+    assert_eq!(ev[0]["object"]["kind"], "Table", "{}", r.body);
+    assert_eq!(ev[0]["object"]["rows"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn tables_dry_run_warnings_and_collections() {
+    let s = Server::start(BIN, &[]);
+    for n in ["t1", "t2", "t3"] {
+        let mut r = repo(n);
+        r["metadata"]["labels"] = json!({"group": if n == "t3" { "b" } else { "a" }});
+        assert_eq!(post(&s, &r).code, 201);
+    }
+    let table = |include: &str| {
+        let r = s.request_as(Some(&s.token()), "GET", &format!("{REPOS}?includeObject={include}"), None, None, &["Accept: application/json;as=Table;v=v1;g=meta.k8s.io"]);
+        serde_json::from_str::<Value>(&r.body).unwrap_or_default()
+    };
+    let t = table("Metadata");
+    assert_eq!(t["kind"], "Table");
+    assert_eq!(t["columnDefinitions"][0]["name"], "Name");
+    assert_eq!(t["rows"][0]["cells"][0], "t1");
+    assert_eq!(t["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    assert!(table("None")["rows"][0].get("object").is_none());
+    assert_eq!(table("Object")["rows"][0]["object"]["kind"], "Repository");
+    // dry-run create stores nothing
+    let r = s.request("POST", &format!("{REPOS}?dryRun=All"), Some("application/json"), Some(repo("dry").to_string().as_bytes()));
+    assert_eq!(r.code, 201, "{}", r.body);
+    assert_eq!(s.request("GET", &format!("{REPOS}/dry"), None, None).code, 404);
+    // Warn: unknown fields become Warning headers
+    let mut odd = repo("odd");
+    odd["spec"]["surprise"] = json!(true);
+    let r = s.request("POST", &format!("{REPOS}?fieldValidation=Warn"), Some("application/json"), Some(odd.to_string().as_bytes()));
+    assert_eq!(r.code, 201);
+    assert!(r.headers.contains("unknown field \\\"spec.surprise\\\""), "{}", r.headers);
+    // deletecollection with a label selector
+    let r = s.request("DELETE", &format!("{REPOS}?labelSelector=group%3Da"), None, None);
+    assert_eq!(r.code, 200, "{}", r.body);
+    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let names: Vec<&str> = list["items"].as_array().map(|a| a.iter().filter_map(|i| i["metadata"]["name"].as_str()).collect()).unwrap_or_default();
+    assert_eq!(names, ["odd", "t3"]);
+    // delete preconditions
+    let r = s.request("DELETE", &format!("{REPOS}/t3"), Some("application/json"), Some(br#"{"preconditions":{"resourceVersion":"1"}}"#));
+    assert_eq!(r.code, 409, "{}", r.body);
+    // PUT without resourceVersion is an unconditional update for Repositories; with a stale one 409
+    let mut t3: Value = serde_json::from_str(&s.request("GET", &format!("{REPOS}/t3"), None, None).body).unwrap_or_default();
+    t3["spec"]["description"] = json!("put");
+    let stale = t3.clone();
+    t3["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
+    let r = s.request("PUT", &format!("{REPOS}/t3"), Some("application/json"), Some(t3.to_string().as_bytes()));
+    assert_eq!(r.code, 200, "{}", r.body);
+    let r = s.request("PUT", &format!("{REPOS}/t3"), Some("application/json"), Some(stale.to_string().as_bytes()));
+    assert_eq!(r.code, 409, "{}", r.body);
+    assert_eq!(status(&r.body)["reason"], "Conflict");
+}
+
+#[test]
+fn a_100_mib_body_is_refused_and_the_server_keeps_serving() {
+    let s = Server::start(BIN, &[]);
+    let mut big = repo("big");
+    big["spec"]["description"] = json!("x".repeat(100 * 1024 * 1024));
+    let r = post(&s, &big);
+    assert_eq!(r.code, 413, "{}", &r.body[..r.body.len().min(300)]);
+    assert_eq!(status(&r.body)["reason"], "RequestEntityTooLarge");
+    assert_eq!(post(&s, &repo("small")).code, 201);
+}

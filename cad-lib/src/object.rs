@@ -110,6 +110,12 @@ impl KubeObject {
         }
     }
 
+    /// Whether both objects still hold the very same tree (O(1) when one is
+    /// an unedited [`KubeObject::deep_copy`] of the other).
+    pub fn same_tree(&self, other: &KubeObject) -> bool {
+        self.root.tree_eq(&other.root)
+    }
+
     /// The document (for comment-aware edits through yaml-edit).
     pub fn document(&self) -> Document {
         self.root.ensure_document()

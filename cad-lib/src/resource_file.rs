@@ -71,6 +71,16 @@ impl SeqIndent {
     }
 }
 
+/// What a file looked like when read.
+#[derive(Debug, Clone, Default)]
+struct Original {
+    text: String,
+    documents: Vec<KubeObject>,
+    prefix: String,
+    suffix: String,
+    gaps: Vec<String>,
+}
+
 /// A parsed multi-document file.
 #[derive(Debug, Clone)]
 pub struct ResourceFile {
@@ -85,6 +95,9 @@ pub struct ResourceFile {
     pub suffix: String,
     /// Sequence indentation of the file.
     pub seq_indent: SeqIndent,
+    /// The text as read and untouched copies of its documents, to write an
+    /// unchanged file without re-serialising it.
+    original: Original,
 }
 
 impl ResourceFile {
@@ -111,12 +124,22 @@ impl ResourceFile {
         }
         let start = first.unwrap_or(text.len()).min(text.len());
         let end = last.clamp(start, text.len());
+        let prefix = text.get(..start).unwrap_or_default().to_string();
+        let suffix = text.get(end..).unwrap_or_default().to_string();
+        let original = Original {
+            text: text.to_string(),
+            documents: documents.iter().map(KubeObject::deep_copy).collect(),
+            prefix: prefix.clone(),
+            suffix: suffix.clone(),
+            gaps: gaps.clone(),
+        };
         Ok(Self {
-            prefix: text.get(..start).unwrap_or_default().to_string(),
+            prefix,
             documents,
             gaps,
-            suffix: text.get(end..).unwrap_or_default().to_string(),
+            suffix,
             seq_indent: SeqIndent::detect(text),
+            original,
         })
     }
 
@@ -131,6 +154,15 @@ impl ResourceFile {
 
     /// The file text: byte-identical to the input when nothing changed.
     pub fn text(&self) -> String {
+        let o = &self.original;
+        if o.documents.len() == self.documents.len()
+            && o.gaps == self.gaps
+            && o.prefix == self.prefix
+            && o.suffix == self.suffix
+            && o.documents.iter().zip(&self.documents).all(|(a, b)| a.same_tree(b))
+        {
+            return o.text.clone();
+        }
         let docs: Vec<String> = self
             .documents
             .iter()

@@ -9,14 +9,61 @@ use serde_json::Value;
 use super::query::FieldValidation;
 use crate::error::ApiError;
 
-/// Read the whole body, 413 beyond `limit` bytes.
-pub async fn read(body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
-    axum::body::to_bytes(body, limit).await.map_err(|e| {
-        let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
-        if too_large { ApiError::TooLarge(limit) } else { ApiError::BadRequest(format!("reading request body: {e}")) }
-    })
+/// Read the whole body, 413 beyond `limit` bytes. A declared Content-Length
+/// over the limit is refused before the body is read (so a client waiting
+/// for `100 Continue` sees the answer); an undeclared oversized body is
+/// drained first, so the client is not cut off mid-send.
+pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes::Bytes, ApiError> {
+    use http_body_util::BodyExt;
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut body = body;
+    if declared.is_some_and(|n| n > limit as u64) {
+        // Answer now; drain in the background (bounded) so the client, still
+        // sending, gets the answer instead of a reset stream.
+        let cap = declared.unwrap_or(0).min(4 * limit as u64);
+        tokio::spawn(async move {
+            let mut seen = 0u64;
+            let drain = async {
+                while let Some(Ok(frame)) = body.frame().await {
+                    if let Ok(d) = frame.into_data() {
+                        seen += d.len() as u64;
+                        if seen >= cap {
+                            break;
+                        }
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(30), drain).await;
+        });
+        return Err(ApiError::TooLarge(limit));
+    }
+    let mut buf = bytes::BytesMut::new();
+    let mut over = false;
+    let mut drained: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::BadRequest(format!("reading request body: {e}")))?;
+        let Ok(data) = frame.into_data() else { continue };
+        if over {
+            drained += data.len() as u64;
+            if drained > 4 * limit as u64 {
+                break;
+            }
+            continue;
+        }
+        if buf.len() + data.len() > limit {
+            over = true;
+            buf.clear();
+            continue;
+        }
+        buf.extend_from_slice(&data);
+    }
+    if over {
+        return Err(ApiError::TooLarge(limit));
+    }
+    Ok(buf.freeze())
 }
 
 /// A decoded object body and what strict decoding found.

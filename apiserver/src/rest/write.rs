@@ -201,7 +201,7 @@ fn default_create_meta(ctx: &Ctx, obj: &mut Value) -> Result<String, ApiError> {
 
 /// POST.
 pub async fn create(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
-    let bytes = body::read(body, ctx.state.options.max_body).await?;
+    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
     let decoded = body::decode_object(&ctx.headers, &bytes)?;
     let mut obj = decoded.value;
     ctx.check_type(&mut obj)?;
@@ -332,7 +332,7 @@ async fn update_object(ctx: &Ctx, name: &str, old: &Cached, mut new: Value, oper
 
 /// PUT (also of subresources).
 pub async fn update(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiError> {
-    let bytes = body::read(body, ctx.state.options.max_body).await?;
+    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
     let decoded = body::decode_object(&ctx.headers, &bytes)?;
     let mut obj = decoded.value;
     ctx.check_type(&mut obj)?;
@@ -367,7 +367,7 @@ pub async fn patch(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiErr
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json ({e})"
         ))
     })?;
-    let bytes = body::read(body, ctx.state.options.max_body).await?;
+    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
     if kind == PatchType::Apply {
         return apply(ctx, name, &bytes).await;
     }
@@ -490,7 +490,7 @@ struct DeleteOptions {
 }
 
 async fn delete_options(ctx: &Ctx, body: Body) -> Result<DeleteOptions, ApiError> {
-    let bytes = body::read(body, ctx.state.options.max_body).await?;
+    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
     let opts: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {

@@ -58,7 +58,8 @@ fn unchanged(file: &str, orig: &ResourceFile, docs: &[Res]) -> bool {
     let originals: Vec<(usize, &KubeObject)> = orig.objects().collect();
     originals.len() == docs.len()
         && docs.iter().zip(&originals).all(|(r, (i, o))| {
-            r.origin.as_ref().is_some_and(|(f, k)| f == file && k == i) && r.obj.text() == o.text()
+            r.origin.as_ref().is_some_and(|(f, k)| f == file && k == i)
+                && (r.obj.same_tree(o) || r.obj.text() == o.text())
         })
 }
 
