@@ -23,7 +23,9 @@ pub fn package_revision_name(repository: &str, package_path: &str, workspace: &s
 /// `<repo>.<dotted package path>`.
 pub fn package_name(repository: &str, package_path: &str) -> String {
     let dotted = package_path.replace('/', ".");
-    format!("{repository}.{dotted}").trim_matches('.').to_string()
+    format!("{repository}.{dotted}")
+        .trim_matches('.')
+        .to_string()
 }
 
 #[cfg(test)]
@@ -34,11 +36,21 @@ mod tests {
     fn uids_match_porch_goldens() {
         let gv = "porch.kpt.dev/v1alpha1";
         assert_eq!(
-            generate_uid("packagerevision:", gv, "rpkg-clone", "git.basens-clone.clone-2"),
+            generate_uid(
+                "packagerevision:",
+                gv,
+                "rpkg-clone",
+                "git.basens-clone.clone-2"
+            ),
             "710e4f9b-b21f-5786-bf04-1d1d9b32d57c"
         );
         assert_eq!(
-            generate_uid("packagerevision:", gv, "rpkg-init", "git.init-package.init-1"),
+            generate_uid(
+                "packagerevision:",
+                gv,
+                "rpkg-init",
+                "git.init-package.init-1"
+            ),
             "45ee0692-730a-51b2-9a1d-ad4f4ad55dc8"
         );
     }
@@ -49,6 +61,9 @@ mod tests {
             package_revision_name("catalog", "workloads/oai/op", "v1"),
             "catalog.workloads.oai.op.v1"
         );
-        assert_eq!(package_name("catalog", "workloads/oai/op"), "catalog.workloads.oai.op");
+        assert_eq!(
+            package_name("catalog", "workloads/oai/op"),
+            "catalog.workloads.oai.op"
+        );
     }
 }

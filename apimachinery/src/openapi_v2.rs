@@ -17,5 +17,4 @@ pub use convert::swagger_from_v3;
 pub use encode::encode_document;
 
 #[cfg(test)]
-#[path = "openapi_v2/tests.rs"]
 mod tests;

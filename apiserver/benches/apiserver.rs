@@ -25,7 +25,14 @@ struct Bench {
 }
 
 impl Bench {
-    async fn call(&self, method: &str, path: &str, ct: &str, accept: &str, body: Vec<u8>) -> (u16, Bytes) {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        ct: &str,
+        accept: &str,
+        body: Vec<u8>,
+    ) -> (u16, Bytes) {
         let req = http::Request::builder()
             .method(method)
             .uri(format!("{}{}", self.url, path))
@@ -56,21 +63,41 @@ fn client(ca_pem: &str) -> HttpsClient {
     for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
         roots.add(cert.expect("ca")).expect("add ca");
     }
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(cfg).https_only().enable_http1().build();
-    Client::builder(TokioExecutor::new()).pool_max_idle_per_host(256).build(https)
+    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(cfg)
+        .https_only()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(256)
+        .build(https)
 }
 
 fn main() {
-    let n: usize = std::env::var("BENCH_OBJECTS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let watchers: usize = std::env::var("BENCH_WATCHERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
-    let server = Server::start(env!("CARGO_BIN_EXE_porch-server"), &["--watch-history", "200000"]);
+    let n: usize = std::env::var("BENCH_OBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let watchers: usize = std::env::var("BENCH_WATCHERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_porch-server"),
+        &["--watch-history", "200000"],
+    );
     let ca = std::fs::read_to_string(server.ca()).expect("ca");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async move {
         let b = Arc::new(Bench { client: client(&ca), url: server.url.clone(), token: server.token() });
         println!("porch-rs apiserver benchmark: {n} Repository objects, 1 namespace, redb Store");

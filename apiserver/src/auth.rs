@@ -21,8 +21,13 @@ pub struct Authenticator {
 impl Authenticator {
     /// The admin token of the generated kubeconfig, mapped to `admin` in `system:masters`.
     pub fn standalone(admin_token: &str) -> Self {
-        let admin = UserInfo { name: "admin".into(), groups: vec!["system:masters".into(), "system:authenticated".into()] };
-        Authenticator { tokens: vec![(admin_token.to_string(), admin)] }
+        let admin = UserInfo {
+            name: "admin".into(),
+            groups: vec!["system:masters".into(), "system:authenticated".into()],
+        };
+        Authenticator {
+            tokens: vec![(admin_token.to_string(), admin)],
+        }
     }
 
     /// Identify the caller; 401 without valid credentials.
@@ -30,7 +35,10 @@ impl Authenticator {
         let token = headers
             .get(http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .ok_or(ApiError::Unauthorized)?;
         self.tokens
@@ -45,9 +53,16 @@ impl Authenticator {
         if user.groups.iter().any(|g| g == "system:masters") {
             return Ok(());
         }
-        let res = if info.group.is_empty() { info.resource.clone() } else { format!("{}.{}", info.resource, info.group) };
+        let res = if info.group.is_empty() {
+            info.resource.clone()
+        } else {
+            format!("{}.{}", info.resource, info.group)
+        };
         Err(ApiError::Forbidden {
-            message: format!("{} is forbidden: User \"{}\" cannot {} resource \"{}\"", res, user.name, info.verb, info.resource),
+            message: format!(
+                "{} is forbidden: User \"{}\" cannot {} resource \"{}\"",
+                res, user.name, info.verb, info.resource
+            ),
             subject: None,
         })
     }

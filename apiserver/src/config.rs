@@ -20,13 +20,19 @@ use crate::storage::cache::Cache;
 use crate::storage::objects::Objects;
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d: jiff::SignedDuration = s.parse().map_err(|e| format!("invalid duration {s:?}: {e}"))?;
+    let d: jiff::SignedDuration = s
+        .parse()
+        .map_err(|e| format!("invalid duration {s:?}: {e}"))?;
     Duration::try_from(d).map_err(|_| format!("duration {s:?} must not be negative"))
 }
 
 /// porch-server flags.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "porch-server", version, about = "porch-rs: Porch-compatible package orchestration apiserver")]
+#[command(
+    name = "porch-server",
+    version,
+    about = "porch-rs: Porch-compatible package orchestration apiserver"
+)]
 pub struct Config {
     /// Directory holding the Store (redb), certificates, the admin kubeconfig and git caches.
     #[arg(long, env = "PORCH_DATA_DIR", default_value = "porch-data")]
@@ -65,11 +71,18 @@ async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     history.max_age = Some(config.watch_history_age);
     if config.etcd_servers.is_empty() {
         let path = config.data_dir.join("store.redb");
-        let opts = RedbOptions { history, ..RedbOptions::default() };
-        let store = RedbStore::open(&path, opts).with_context(|| format!("opening the Store at {}", path.display()))?;
+        let opts = RedbOptions {
+            history,
+            ..RedbOptions::default()
+        };
+        let store = RedbStore::open(&path, opts)
+            .with_context(|| format!("opening the Store at {}", path.display()))?;
         Ok(Arc::new(store))
     } else {
-        let opts = EtcdOptions { history, ..EtcdOptions::default() };
+        let opts = EtcdOptions {
+            history,
+            ..EtcdOptions::default()
+        };
         let store = EtcdStore::connect(&config.etcd_servers, &config.etcd_prefix, opts)
             .await
             .with_context(|| format!("connecting to etcd at {}", config.etcd_servers.join(",")))?;
@@ -88,8 +101,15 @@ pub fn registry() -> Registry {
 
 /// Make sure `default` exists, as on every Kubernetes cluster.
 async fn ensure_default_namespace(objects: &Objects) -> anyhow::Result<()> {
-    objects.cache().sync().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let key = format!("{}core/namespaces/default", crate::storage::cache::REGISTRY_PREFIX);
+    objects
+        .cache()
+        .sync()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let key = format!(
+        "{}core/namespaces/default",
+        crate::storage::cache::REGISTRY_PREFIX
+    );
     if objects.cache().get(&key).is_some() {
         return Ok(());
     }
@@ -106,38 +126,64 @@ async fn ensure_default_namespace(objects: &Objects) -> anyhow::Result<()> {
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&config.log)
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .try_init();
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let data_dir = config.data_dir.canonicalize().unwrap_or_else(|_| config.data_dir.clone());
-    let creds = crate::bootstrap::credentials(&data_dir, std::slice::from_ref(&config.bind_address))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let data_dir = config
+        .data_dir
+        .canonicalize()
+        .unwrap_or_else(|_| config.data_dir.clone());
+    let creds =
+        crate::bootstrap::credentials(&data_dir, std::slice::from_ref(&config.bind_address))?;
     let store = open_store(&config).await?;
-    let cache = Cache::start(store, config.watch_history as usize).await.context("loading the Store")?;
+    let cache = Cache::start(store, config.watch_history as usize)
+        .await
+        .context("loading the Store")?;
     let objects = Objects::new(cache);
     let registry = registry();
     let addr: SocketAddr = format!("{}:{}", config.bind_address, config.secure_port)
         .parse()
         .or_else(|_| format!("[{}]:{}", config.bind_address, config.secure_port).parse())
         .with_context(|| format!("invalid --bind-address {:?}", config.bind_address))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
     let local = listener.local_addr()?;
-    let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
-    let host = if host.contains(':') { format!("[{host}]") } else { host };
+    let host = if local.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        local.ip().to_string()
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
     let url = format!("https://{host}:{}", local.port());
     let state = Arc::new(AppState {
         discovery: Discovery::build(&registry, &format!("{host}:{}", local.port())),
         openapi: OpenApi::build(&registry),
         registry,
         objects: objects.clone(),
-        options: RestOptions { max_body: config.max_request_body_bytes, bookmark_interval: config.bookmark_interval },
+        options: RestOptions {
+            max_body: config.max_request_body_bytes,
+            bookmark_interval: config.bookmark_interval,
+        },
         auth: Authenticator::standalone(&creds.admin_token),
     });
     ensure_default_namespace(&objects).await?;
     let acceptor = crate::server::tls_acceptor(&creds.cert_pem, &creds.key_pem)?;
     let kubeconfig = crate::bootstrap::write_kubeconfig(&data_dir, &url, &creds)?;
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "porch-server ready");
-    println!("porch-server listening on {url}\nPoint kubectl at it with:\n  export KUBECONFIG={}\n  kubectl api-resources", kubeconfig.display());
+    println!(
+        "porch-server listening on {url}\nPoint kubectl at it with:\n  export KUBECONFIG={}\n  kubectl api-resources",
+        kubeconfig.display()
+    );
     let router = crate::server::router(state);
     tokio::select! {
         _ = crate::server::serve(listener, acceptor, router) => Ok(()),
@@ -150,7 +196,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => {}

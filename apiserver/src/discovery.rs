@@ -72,7 +72,12 @@ impl Discovery {
         let mut groups: BTreeMap<&str, BTreeMap<&str, Vec<&ResourceDef>>> = BTreeMap::new();
         for s in registry.all() {
             let d = s.def();
-            groups.entry(d.group).or_default().entry(d.version).or_default().push(d);
+            groups
+                .entry(d.group)
+                .or_default()
+                .entry(d.version)
+                .or_default()
+                .push(d);
         }
         let mut documents = BTreeMap::new();
         let mut legacy_groups = Vec::new();
@@ -82,16 +87,28 @@ impl Discovery {
             let gvs: Vec<Value> = versions
                 .keys()
                 .map(|v| {
-                    let gv = if group.is_empty() { v.to_string() } else { format!("{group}/{v}") };
+                    let gv = if group.is_empty() {
+                        v.to_string()
+                    } else {
+                        format!("{group}/{v}")
+                    };
                     json!({"groupVersion": gv, "version": v})
                 })
                 .collect();
             let preferred = gvs.first().cloned().unwrap_or(json!({}));
             let mut agg_versions = Vec::new();
             for (version, defs) in versions {
-                let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+                let gv = if group.is_empty() {
+                    version.to_string()
+                } else {
+                    format!("{group}/{version}")
+                };
                 let list = json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": legacy_resources(defs)});
-                let path = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
+                let path = if group.is_empty() {
+                    format!("/api/{version}")
+                } else {
+                    format!("/apis/{group}/{version}")
+                };
                 documents.insert(path, list.to_string());
                 agg_versions.push(json!({"version": version, "resources": aggregated_resources(defs), "freshness": "Current"}));
             }
@@ -122,7 +139,12 @@ impl Discovery {
     }
 
     /// Answer `/api` or `/apis` (negotiated) or a group / group-version document.
-    pub fn serve(&self, path: &str, headers: &HeaderMap, has_core: bool) -> Result<Response, ApiError> {
+    pub fn serve(
+        &self,
+        path: &str,
+        headers: &HeaderMap,
+        has_core: bool,
+    ) -> Result<Response, ApiError> {
         use porch_apimachinery::discovery::AggregatedVersion;
         use porch_apimachinery::media::{DiscoveryFormat, negotiate_discovery};
         let path = path.trim_end_matches('/');
@@ -148,7 +170,11 @@ impl Discovery {
 /// A document with an ETag; 304 when the client already has it.
 pub fn respond(headers: &HeaderMap, body: &str, content_type: &'static str) -> Response {
     let etag = format!("\"{:x}\"", sha2::Sha256::digest(body.as_bytes()));
-    let mut resp = if headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+    let mut resp = if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(etag.as_str())
+    {
         let mut r = Response::new(axum::body::Body::empty());
         *r.status_mut() = StatusCode::NOT_MODIFIED;
         r

@@ -25,7 +25,13 @@ pub struct Column {
 
 impl Column {
     pub const fn new(name: &'static str, type_: &'static str, description: &'static str) -> Self {
-        Column { name, type_, format: "", description, priority: 0 }
+        Column {
+            name,
+            type_,
+            format: "",
+            description,
+            priority: 0,
+        }
     }
     pub const fn wide(mut self) -> Self {
         self.priority = 1;
@@ -66,7 +72,11 @@ pub struct ResourceDef {
 impl ResourceDef {
     /// `group/version`, or just `version` for the core group.
     pub fn group_version(&self) -> String {
-        if self.group.is_empty() { self.version.to_string() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.to_string()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     pub fn list_kind(&self) -> String {
@@ -78,13 +88,25 @@ impl ResourceDef {
     }
 
     pub fn subresource_verbs(&self, sub: &str) -> Option<&'static [&'static str]> {
-        self.subresources.iter().find(|(n, _)| *n == sub).map(|(_, v)| *v)
+        self.subresources
+            .iter()
+            .find(|(n, _)| *n == sub)
+            .map(|(_, v)| *v)
     }
 
     /// Key prefix of this resource's objects in the Store.
     pub fn prefix(&self) -> String {
-        let group = if self.group.is_empty() { "core" } else { self.group };
-        format!("{}{}/{}/", crate::storage::cache::REGISTRY_PREFIX, group, self.plural)
+        let group = if self.group.is_empty() {
+            "core"
+        } else {
+            self.group
+        };
+        format!(
+            "{}{}/{}/",
+            crate::storage::cache::REGISTRY_PREFIX,
+            group,
+            self.plural
+        )
     }
 
     /// Store key of one object.
@@ -167,7 +189,12 @@ pub trait Strategy: Send + Sync {
     }
 
     /// Checks against other objects before an update is written.
-    async fn before_update(&self, _state: &AppState, _new: &Value, _old: &Value) -> Result<(), ApiError> {
+    async fn before_update(
+        &self,
+        _state: &AppState,
+        _new: &Value,
+        _old: &Value,
+    ) -> Result<(), ApiError> {
         Ok(())
     }
 
@@ -191,7 +218,9 @@ pub trait Strategy: Send + Sync {
 }
 
 /// Decode into `T` and back, collecting unknown field paths.
-pub fn normalize_typed<T: DeserializeOwned + Serialize>(value: Value) -> Result<Normalized, String> {
+pub fn normalize_typed<T: DeserializeOwned + Serialize>(
+    value: Value,
+) -> Result<Normalized, String> {
     let mut unknown = Vec::new();
     let typed: T = serde_ignored::deserialize(value, |path| unknown.push(path.to_string()))
         .map_err(|e| e.to_string())?;
@@ -201,7 +230,9 @@ pub fn normalize_typed<T: DeserializeOwned + Serialize>(value: Value) -> Result<
 
 /// A JSON string at a dotted path.
 pub fn str_at<'a>(obj: &'a Value, path: &[&str]) -> Option<&'a str> {
-    path.iter().try_fold(obj, |v, p| v.get(p)).and_then(Value::as_str)
+    path.iter()
+        .try_fold(obj, |v, p| v.get(p))
+        .and_then(Value::as_str)
 }
 
 /// All registered resources, by group, version and plural.
@@ -213,12 +244,19 @@ pub struct Registry {
 impl Registry {
     pub fn register(&mut self, strategy: Arc<dyn Strategy>) {
         let d = strategy.def();
-        self.resources
-            .insert((d.group.to_string(), d.version.to_string(), d.plural.to_string()), strategy);
+        self.resources.insert(
+            (
+                d.group.to_string(),
+                d.version.to_string(),
+                d.plural.to_string(),
+            ),
+            strategy,
+        );
     }
 
     pub fn lookup(&self, group: &str, version: &str, plural: &str) -> Option<&Arc<dyn Strategy>> {
-        self.resources.get(&(group.to_string(), version.to_string(), plural.to_string()))
+        self.resources
+            .get(&(group.to_string(), version.to_string(), plural.to_string()))
     }
 
     /// Every resource, in (group, version, plural) order.

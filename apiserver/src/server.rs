@@ -29,7 +29,10 @@ pub struct Metrics {
     errors: AtomicU64,
 }
 
-static METRICS: Metrics = Metrics { requests: AtomicU64::new(0), errors: AtomicU64::new(0) };
+static METRICS: Metrics = Metrics {
+    requests: AtomicU64::new(0),
+    errors: AtomicU64::new(0),
+};
 
 /// The version kubectl's dispatcher reads (minor 32 selects the built-in 1.32 client).
 pub fn version_json() -> String {
@@ -42,13 +45,19 @@ pub fn version_json() -> String {
 fn text(code: StatusCode, body: &'static str) -> Response {
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = code;
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
 fn is_discovery_path(path: &str) -> bool {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    matches!(parts.as_slice(), ["apis"] | ["apis", _] | ["apis", _, _] | ["api"] | ["api", _])
+    matches!(
+        parts.as_slice(),
+        ["apis"] | ["apis", _] | ["apis", _, _] | ["api"] | ["api", _]
+    )
 }
 
 /// Answer `kubectl auth can-i`: the local policy allows everything to `system:masters`.
@@ -62,9 +71,15 @@ fn self_subject_access_review(user: &crate::auth::UserInfo) -> Response {
 async fn route(state: SharedState, req: Request<Body>) -> Result<Response, ApiError> {
     let path = req.uri().path().to_string();
     match path.as_str() {
-        "/healthz" | "/livez" | "/readyz" | "/healthz/" | "/readyz/" | "/livez/" => return Ok(text(StatusCode::OK, "ok")),
+        "/healthz" | "/livez" | "/readyz" | "/healthz/" | "/readyz/" | "/livez/" => {
+            return Ok(text(StatusCode::OK, "ok"));
+        }
         "/version" | "/version/" => {
-            return Ok(crate::rest::output::json_response(StatusCode::OK, version_json(), &[]));
+            return Ok(crate::rest::output::json_response(
+                StatusCode::OK,
+                version_json(),
+                &[],
+            ));
         }
         _ => {}
     }
@@ -76,7 +91,10 @@ async fn route(state: SharedState, req: Request<Body>) -> Result<Response, ApiEr
             METRICS.errors.load(Ordering::Relaxed)
         );
         let mut r = Response::new(Body::from(body));
-        r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
         return Ok(r);
     }
     if path.starts_with("/openapi/") {
@@ -84,11 +102,18 @@ async fn route(state: SharedState, req: Request<Body>) -> Result<Response, ApiEr
     }
     if is_discovery_path(&path) {
         if req.method() != Method::GET && req.method() != Method::HEAD {
-            return Err(ApiError::MethodNotAllowed(format!("{} is not supported on discovery documents", req.method())));
+            return Err(ApiError::MethodNotAllowed(format!(
+                "{} is not supported on discovery documents",
+                req.method()
+            )));
         }
-        return state.discovery.serve(&path, req.headers(), state.registry.has_core());
+        return state
+            .discovery
+            .serve(&path, req.headers(), state.registry.has_core());
     }
-    if req.method() == Method::POST && path.trim_end_matches('/') == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" {
+    if req.method() == Method::POST
+        && path.trim_end_matches('/') == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+    {
         return Ok(self_subject_access_review(&user));
     }
     match crate::rest::serve(Arc::clone(&state), user, req).await {
@@ -142,7 +167,10 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router)
                 }
             };
             let builder = auto::Builder::new(TokioExecutor::new());
-            if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(tls), service).await {
+            if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(tls), service)
+                .await
+            {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
         });
@@ -152,7 +180,9 @@ pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, router: Router)
 /// TLS configuration from PEM material (ring provider only).
 pub fn tls_acceptor(cert_pem: &str, key_pem: &str) -> anyhow::Result<TlsAcceptor> {
     use anyhow::Context;
-    let certs: Vec<_> = rustls_pemfile::certs(&mut cert_pem.as_bytes()).collect::<Result<_, _>>().context("reading the serving certificate")?;
+    let certs: Vec<_> = rustls_pemfile::certs(&mut cert_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .context("reading the serving certificate")?;
     let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
         .context("reading the serving key")?
         .context("no private key in the serving key file")?;

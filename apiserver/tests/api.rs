@@ -23,7 +23,12 @@ fn status(body: &str) -> Value {
 }
 
 fn post(s: &Server, obj: &Value) -> porch_testkit::server::Response {
-    s.request("POST", REPOS, Some("application/json"), Some(obj.to_string().as_bytes()))
+    s.request(
+        "POST",
+        REPOS,
+        Some("application/json"),
+        Some(obj.to_string().as_bytes()),
+    )
 }
 
 #[test]
@@ -55,78 +60,193 @@ fn bad_input_gets_the_right_status() {
         ("too large", "POST", Some("application/json"), vec![b' '; 2 * 1024 * 1024], 413, "RequestEntityTooLarge", ""),
     ];
     for (what, method, ct, body, code, reason, text) in cases {
-        let (method, query) = method.split_once('?').map(|(m, q)| (m, format!("?{q}"))).unwrap_or((method, String::new()));
+        let (method, query) = method
+            .split_once('?')
+            .map(|(m, q)| (m, format!("?{q}")))
+            .unwrap_or((method, String::new()));
         let r = s.request(method, &format!("{REPOS}{query}"), ct, Some(&body));
         assert_eq!(r.code, code, "{what}: {}", r.body);
         let st = status(&r.body);
         assert_eq!(st["reason"], reason, "{what}: {}", r.body);
         assert_eq!(st["code"], code, "{what}");
-        assert!(st["message"].as_str().unwrap_or_default().contains(text), "{what}: {}", r.body);
+        assert!(
+            st["message"].as_str().unwrap_or_default().contains(text),
+            "{what}: {}",
+            r.body
+        );
     }
 
     // immutable field on update
-    let r = s.request("PATCH", &format!("{REPOS}/ok"), Some("application/merge-patch+json"), Some(br#"{"spec":{"type":"oci","oci":{"registry":"r"}}}"#));
+    let r = s.request(
+        "PATCH",
+        &format!("{REPOS}/ok"),
+        Some("application/merge-patch+json"),
+        Some(br#"{"spec":{"type":"oci","oci":{"registry":"r"}}}"#),
+    );
     assert_eq!(r.code, 422, "{}", r.body);
     assert!(r.body.contains("spec.type is immutable"), "{}", r.body);
     // unknown resource and unknown object
-    let r = s.request("GET", "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/widgets", None, None);
-    assert_eq!((r.code, status(&r.body)["reason"].clone()), (404, json!("NotFound")));
+    let r = s.request(
+        "GET",
+        "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/widgets",
+        None,
+        None,
+    );
+    assert_eq!(
+        (r.code, status(&r.body)["reason"].clone()),
+        (404, json!("NotFound"))
+    );
     let r = s.request("GET", &format!("{REPOS}/missing"), None, None);
     assert_eq!(r.code, 404);
     assert_eq!(status(&r.body)["details"]["name"], "missing");
     // unsupported verb
-    let r = s.request("POST", &format!("{REPOS}/ok"), Some("application/json"), Some(b"{}"));
+    let r = s.request(
+        "POST",
+        &format!("{REPOS}/ok"),
+        Some("application/json"),
+        Some(b"{}"),
+    );
     assert_eq!(r.code, 405, "{}", r.body);
     // no or bad credentials
     let r = s.request_as(None, "GET", REPOS, None, None, &[]);
-    assert_eq!((r.code, status(&r.body)["reason"].clone()), (401, json!("Unauthorized")));
+    assert_eq!(
+        (r.code, status(&r.body)["reason"].clone()),
+        (401, json!("Unauthorized"))
+    );
     let r = s.request_as(Some("wrong"), "GET", REPOS, None, None, &[]);
     assert_eq!(r.code, 401);
     let r = s.request_as(None, "GET", "/readyz", None, None, &[]);
     assert_eq!((r.code, r.body.as_str()), (200, "ok"));
     // bad selectors and tokens
-    let r = s.request("GET", &format!("{REPOS}?labelSelector=a%20in%20(b"), None, None);
+    let r = s.request(
+        "GET",
+        &format!("{REPOS}?labelSelector=a%20in%20(b"),
+        None,
+        None,
+    );
     assert_eq!(r.code, 400, "{}", r.body);
     let r = s.request("GET", &format!("{REPOS}?continue=garbage"), None, None);
     assert_eq!(r.code, 400, "{}", r.body);
     // protobuf-only Accept → 406
-    let r = s.request_as(Some(&s.token()), "GET", REPOS, None, None, &["Accept: application/vnd.kubernetes.protobuf"]);
+    let r = s.request_as(
+        Some(&s.token()),
+        "GET",
+        REPOS,
+        None,
+        None,
+        &["Accept: application/vnd.kubernetes.protobuf"],
+    );
     assert_eq!(r.code, 406, "{}", r.body);
-    let r = s.request_as(Some(&s.token()), "GET", "/openapi/v2", None, None, &["Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf"]);
+    let r = s.request_as(
+        Some(&s.token()),
+        "GET",
+        "/openapi/v2",
+        None,
+        None,
+        &["Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf"],
+    );
+    assert_eq!(r.code, 200, "{}", r.body);
+    assert!(
+        r.headers
+            .contains("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"),
+        "{}",
+        r.headers
+    );
+    let r = s.request_as(
+        Some(&s.token()),
+        "GET",
+        "/openapi/v2",
+        None,
+        None,
+        &["Accept: text/html"],
+    );
     assert_eq!(r.code, 406, "{}", r.body);
     // still serving, nothing lost
     let r = s.request("GET", REPOS, None, None);
     assert_eq!(r.code, 200);
     let list: Value = serde_json::from_str(&r.body).unwrap_or_default();
-    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{}", r.body);
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.body
+    );
 }
 
 #[test]
 fn discovery_negotiation_is_exact() {
     let s = Server::start(BIN, &[]);
-    let accept = |a: &str| s.request_as(Some(&s.token()), "GET", "/apis", None, None, &[&format!("Accept: {a}")]);
+    let accept = |a: &str| {
+        s.request_as(
+            Some(&s.token()),
+            "GET",
+            "/apis",
+            None,
+            None,
+            &[&format!("Accept: {a}")],
+        )
+    };
     let v2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
     let r = accept(v2);
-    assert!(r.headers.to_lowercase().contains("content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=apigroupdiscoverylist"), "{}", r.headers);
-    assert!(r.body.contains("\"apiVersion\":\"apidiscovery.k8s.io/v2\""), "{}", r.body);
-    let r = accept("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json");
+    assert!(
+        r.headers.to_lowercase().contains(
+            "content-type: application/json;g=apidiscovery.k8s.io;v=v2;as=apigroupdiscoverylist"
+        ),
+        "{}",
+        r.headers
+    );
+    assert!(
+        r.body.contains("\"apiVersion\":\"apidiscovery.k8s.io/v2\""),
+        "{}",
+        r.body
+    );
+    let r = accept(
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json",
+    );
     assert!(r.body.contains("apidiscovery.k8s.io/v2beta1"), "{}", r.body);
     let r = accept("application/json");
     assert!(r.body.contains("\"kind\":\"APIGroupList\""), "{}", r.body);
-    let etag = r.headers.lines().find(|l| l.to_lowercase().starts_with("etag:")).map(|l| l[5..].trim().to_string()).unwrap_or_default();
-    let r = s.request_as(Some(&s.token()), "GET", "/apis", None, None, &["Accept: application/json", &format!("If-None-Match: {etag}")]);
+    let etag = r
+        .headers
+        .lines()
+        .find(|l| l.to_lowercase().starts_with("etag:"))
+        .map(|l| l[5..].trim().to_string())
+        .unwrap_or_default();
+    let r = s.request_as(
+        Some(&s.token()),
+        "GET",
+        "/apis",
+        None,
+        None,
+        &[
+            "Accept: application/json",
+            &format!("If-None-Match: {etag}"),
+        ],
+    );
     assert_eq!(r.code, 304);
     let r = s.request("GET", "/openapi/v3", None, None);
     let idx: Value = serde_json::from_str(&r.body).unwrap_or_default();
-    let url = idx["paths"]["apis/config.porch.kpt.dev/v1alpha1"]["serverRelativeURL"].as_str().unwrap_or_default().to_string();
+    let url = idx["paths"]["apis/config.porch.kpt.dev/v1alpha1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(url.contains("?hash="), "{}", r.body);
-    let doc: Value = serde_json::from_str(&s.request("GET", &url, None, None).body).unwrap_or_default();
-    let patch = &doc["paths"]["/apis/config.porch.kpt.dev/v1alpha1/namespaces/{namespace}/repositories/{name}"]["patch"];
-    let params: Vec<&str> = patch["parameters"].as_array().map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect()).unwrap_or_default();
+    let doc: Value =
+        serde_json::from_str(&s.request("GET", &url, None, None).body).unwrap_or_default();
+    let patch = &doc["paths"]["/apis/config.porch.kpt.dev/v1alpha1/namespaces/{namespace}/repositories/{name}"]
+        ["patch"];
+    let params: Vec<&str> = patch["parameters"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
     for p in ["fieldValidation", "dryRun", "fieldManager", "force"] {
         assert!(params.contains(&p), "{p} missing: {params:?}");
     }
-    assert!(patch["requestBody"]["content"].get("application/strategic-merge-patch+json").is_none());
+    assert!(
+        patch["requestBody"]["content"]
+            .get("application/strategic-merge-patch+json")
+            .is_none()
+    );
     let r = s.request("GET", "/version", None, None);
     assert!(r.body.contains("\"minor\":\"32\""), "{}", r.body);
 }
@@ -136,35 +256,82 @@ fn watch_resume_and_restart(mut s: Server) {
     for i in 0..3 {
         assert_eq!(post(&s, &repo(&format!("r{i}"))).code, 201);
     }
-    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
-    let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+    let list: Value =
+        serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(post(&s, &repo("after")).code, 201);
     let r = s.request("DELETE", &format!("{REPOS}/r0"), None, None);
     assert_eq!(r.code, 200, "{}", r.body);
 
     s.restart();
     // everything is still there
-    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
-    let names: Vec<&str> = list["items"].as_array().map(|a| a.iter().filter_map(|i| i["metadata"]["name"].as_str()).collect()).unwrap_or_default();
+    let list: Value =
+        serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["metadata"]["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     assert_eq!(names, ["after", "r1", "r2"]);
     // a watch resumes from the old list RV with exactly the missed events
-    let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&timeoutSeconds=2"), None, None);
+    let r = s.request(
+        "GET",
+        &format!("{REPOS}?watch=true&resourceVersion={rv}&timeoutSeconds=2"),
+        None,
+        None,
+    );
     let events: Vec<(String, String)> = r
         .body
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .map(|e| (e["type"].as_str().unwrap_or_default().to_string(), e["object"]["metadata"]["name"].as_str().unwrap_or_default().to_string()))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or_default().to_string(),
+                e["object"]["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
         .collect();
-    assert_eq!(events, [("ADDED".to_string(), "after".to_string()), ("DELETED".to_string(), "r0".to_string())], "{}", r.body);
+    assert_eq!(
+        events,
+        [
+            ("ADDED".to_string(), "after".to_string()),
+            ("DELETED".to_string(), "r0".to_string())
+        ],
+        "{}",
+        r.body
+    );
     // RVs are stable across restarts
-    let again: Value = serde_json::from_str(&s.request("GET", &format!("{REPOS}/r1"), None, None).body).unwrap_or_default();
-    let r1 = list["items"].as_array().and_then(|a| a.iter().find(|i| i["metadata"]["name"] == "r1")).cloned().unwrap_or_default();
-    assert_eq!(again["metadata"]["resourceVersion"], r1["metadata"]["resourceVersion"]);
+    let again: Value =
+        serde_json::from_str(&s.request("GET", &format!("{REPOS}/r1"), None, None).body)
+            .unwrap_or_default();
+    let r1 = list["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|i| i["metadata"]["name"] == "r1"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        again["metadata"]["resourceVersion"],
+        r1["metadata"]["resourceVersion"]
+    );
     // a revision older than the history → 410 Expired
     for i in 0..12 {
         assert_eq!(post(&s, &repo(&format!("more{i}"))).code, 201);
     }
-    let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion=1&timeoutSeconds=1"), None, None);
+    let r = s.request(
+        "GET",
+        &format!("{REPOS}?watch=true&resourceVersion=1&timeoutSeconds=1"),
+        None,
+        None,
+    );
     let expired = r.code == 410 || r.body.contains("\"Expired\"");
     assert!(expired, "{} {}", r.code, r.body);
     // kubectl works against the restarted server
@@ -180,7 +347,10 @@ fn redb_store_survives_kill_and_resumes_watches() {
 #[test]
 fn etcd_store_survives_restart_and_resumes_watches() {
     let etcd = Etcd::start();
-    let s = Server::start(BIN, &["--watch-history", "8", "--etcd-servers", &etcd.endpoint]);
+    let s = Server::start(
+        BIN,
+        &["--watch-history", "8", "--etcd-servers", &etcd.endpoint],
+    );
     watch_resume_and_restart(s);
     drop(etcd);
 }
@@ -191,10 +361,29 @@ fn kubectl_suite_runs_against_etcd() {
     let s = Server::start(BIN, &["--etcd-servers", &etcd.endpoint]);
     let k = Kubectl::new(32, &s.kubeconfig());
     let m = "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: e\nspec:\n  type: git\n  git:\n    repo: https://example.com/e.git\n";
-    assert!(k.run_stdin(&["apply", "-f", "-"], m).ok().stdout.contains("created"));
-    assert!(k.run_stdin(&["apply", "--server-side", "-f", "-"], &m.replace("name: e", "name: f").replace("e.git", "f.git")).ok().stdout.contains("serverside-applied"));
+    assert!(
+        k.run_stdin(&["apply", "-f", "-"], m)
+            .ok()
+            .stdout
+            .contains("created")
+    );
+    assert!(
+        k.run_stdin(
+            &["apply", "--server-side", "-f", "-"],
+            &m.replace("name: e", "name: f").replace("e.git", "f.git")
+        )
+        .ok()
+        .stdout
+        .contains("serverside-applied")
+    );
     k.run(&["label", "repo", "e", "a=b"]).ok();
-    assert_eq!(k.run(&["get", "repo", "-l", "a=b", "-o", "name"]).ok().stdout.trim(), "repository.config.porch.kpt.dev/e");
+    assert_eq!(
+        k.run(&["get", "repo", "-l", "a=b", "-o", "name"])
+            .ok()
+            .stdout
+            .trim(),
+        "repository.config.porch.kpt.dev/e"
+    );
     k.run(&["create", "namespace", "other"]).ok();
     k.run(&["delete", "repo", "e", "f"]).ok();
     assert!(k.run(&["get", "repo", "-o", "name"]).ok().stdout.is_empty());
@@ -202,7 +391,9 @@ fn kubectl_suite_runs_against_etcd() {
 }
 
 fn events(body: &str) -> Vec<Value> {
-    body.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).collect()
+    body.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .collect()
 }
 
 #[test]
@@ -219,19 +410,40 @@ fn watch_semantics_initial_events_selectors_bookmarks() {
     assert_eq!(ev[0]["type"], "ADDED");
     assert_eq!(ev[1]["type"], "ADDED");
     assert_eq!(ev[2]["type"], "BOOKMARK", "{}", r.body);
-    assert_eq!(ev[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
+    assert_eq!(
+        ev[2]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
     // periodic bookmarks keep coming within the timeout
-    assert!(ev.iter().skip(3).any(|e| e["type"] == "BOOKMARK"), "{}", r.body);
+    assert!(
+        ev.iter().skip(3).any(|e| e["type"] == "BOOKMARK"),
+        "{}",
+        r.body
+    );
     // sendInitialEvents without resourceVersionMatch is refused
-    let r = s.request("GET", &format!("{REPOS}?watch=true&sendInitialEvents=true"), None, None);
+    let r = s.request(
+        "GET",
+        &format!("{REPOS}?watch=true&sendInitialEvents=true"),
+        None,
+        None,
+    );
     assert_eq!(r.code, 422, "{}", r.body);
 
     // selectors apply to every event: matches starting/stopping appear as ADDED/DELETED
-    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
-    let rv = list["metadata"]["resourceVersion"].as_str().unwrap_or_default().to_string();
+    let list: Value =
+        serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let rv = list["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let relabel = |name: &str, team: Value| {
         let body = json!({"metadata": {"labels": {"team": team}}}).to_string();
-        let r = s.request("PATCH", &format!("{REPOS}/{name}"), Some("application/merge-patch+json"), Some(body.as_bytes()));
+        let r = s.request(
+            "PATCH",
+            &format!("{REPOS}/{name}"),
+            Some("application/merge-patch+json"),
+            Some(body.as_bytes()),
+        );
         assert_eq!(r.code, 200, "{}", r.body);
     };
     relabel("b", json!("x")); // b starts matching
@@ -240,19 +452,47 @@ fn watch_semantics_initial_events_selectors_bookmarks() {
     relabel("b", json!("x")); // no change, no event
     let r = s.request("DELETE", &format!("{REPOS}/b"), None, None);
     assert_eq!(r.code, 200);
-    let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&labelSelector=team%3Dx&timeoutSeconds=1"), None, None);
+    let r = s.request(
+        "GET",
+        &format!("{REPOS}?watch=true&resourceVersion={rv}&labelSelector=team%3Dx&timeoutSeconds=1"),
+        None,
+        None,
+    );
     let got: Vec<(String, String)> = events(&r.body)
         .iter()
-        .map(|e| (e["type"].as_str().unwrap_or_default().to_string(), e["object"]["metadata"]["name"].as_str().unwrap_or_default().to_string()))
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or_default().to_string(),
+                e["object"]["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
         .collect();
-    let want: Vec<(String, String)> = [("ADDED", "b"), ("DELETED", "a"), ("DELETED", "b")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    let want: Vec<(String, String)> = [("ADDED", "b"), ("DELETED", "a"), ("DELETED", "b")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     assert_eq!(got, want, "{}", r.body);
     // field selector on a watch
     let r = s.request("GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&fieldSelector=metadata.name%3Da&timeoutSeconds=1"), None, None);
-    assert!(events(&r.body).iter().all(|e| e["object"]["metadata"]["name"] == "a"), "{}", r.body);
+    assert!(
+        events(&r.body)
+            .iter()
+            .all(|e| e["object"]["metadata"]["name"] == "a"),
+        "{}",
+        r.body
+    );
     // Table watch: one-row tables
-    let r = s.request_as(Some(&s.token()), "GET", &format!("{REPOS}?watch=true&resourceVersion={rv}&timeoutSeconds=1"), None, None,
-        &["Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json"]);
+    let r = s.request_as(
+        Some(&s.token()),
+        "GET",
+        &format!("{REPOS}?watch=true&resourceVersion={rv}&timeoutSeconds=1"),
+        None,
+        None,
+        &["Accept: application/json;as=Table;v=v1;g=meta.k8s.io,application/json"],
+    );
     let ev = events(&r.body);
     assert_eq!(ev[0]["object"]["kind"], "Table", "{}", r.body);
     assert_eq!(ev[0]["object"]["rows"].as_array().map(Vec::len), Some(1));
@@ -267,7 +507,14 @@ fn tables_dry_run_warnings_and_collections() {
         assert_eq!(post(&s, &r).code, 201);
     }
     let table = |include: &str| {
-        let r = s.request_as(Some(&s.token()), "GET", &format!("{REPOS}?includeObject={include}"), None, None, &["Accept: application/json;as=Table;v=v1;g=meta.k8s.io"]);
+        let r = s.request_as(
+            Some(&s.token()),
+            "GET",
+            &format!("{REPOS}?includeObject={include}"),
+            None,
+            None,
+            &["Accept: application/json;as=Table;v=v1;g=meta.k8s.io"],
+        );
         serde_json::from_str::<Value>(&r.body).unwrap_or_default()
     };
     let t = table("Metadata");
@@ -278,32 +525,81 @@ fn tables_dry_run_warnings_and_collections() {
     assert!(table("None")["rows"][0].get("object").is_none());
     assert_eq!(table("Object")["rows"][0]["object"]["kind"], "Repository");
     // dry-run create stores nothing
-    let r = s.request("POST", &format!("{REPOS}?dryRun=All"), Some("application/json"), Some(repo("dry").to_string().as_bytes()));
+    let r = s.request(
+        "POST",
+        &format!("{REPOS}?dryRun=All"),
+        Some("application/json"),
+        Some(repo("dry").to_string().as_bytes()),
+    );
     assert_eq!(r.code, 201, "{}", r.body);
-    assert_eq!(s.request("GET", &format!("{REPOS}/dry"), None, None).code, 404);
+    assert_eq!(
+        s.request("GET", &format!("{REPOS}/dry"), None, None).code,
+        404
+    );
     // Warn: unknown fields become Warning headers
     let mut odd = repo("odd");
     odd["spec"]["surprise"] = json!(true);
-    let r = s.request("POST", &format!("{REPOS}?fieldValidation=Warn"), Some("application/json"), Some(odd.to_string().as_bytes()));
+    let r = s.request(
+        "POST",
+        &format!("{REPOS}?fieldValidation=Warn"),
+        Some("application/json"),
+        Some(odd.to_string().as_bytes()),
+    );
     assert_eq!(r.code, 201);
-    assert!(r.headers.contains("unknown field \\\"spec.surprise\\\""), "{}", r.headers);
+    assert!(
+        r.headers.contains("unknown field \\\"spec.surprise\\\""),
+        "{}",
+        r.headers
+    );
     // deletecollection with a label selector
-    let r = s.request("DELETE", &format!("{REPOS}?labelSelector=group%3Da"), None, None);
+    let r = s.request(
+        "DELETE",
+        &format!("{REPOS}?labelSelector=group%3Da"),
+        None,
+        None,
+    );
     assert_eq!(r.code, 200, "{}", r.body);
-    let list: Value = serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
-    let names: Vec<&str> = list["items"].as_array().map(|a| a.iter().filter_map(|i| i["metadata"]["name"].as_str()).collect()).unwrap_or_default();
+    let list: Value =
+        serde_json::from_str(&s.request("GET", REPOS, None, None).body).unwrap_or_default();
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i["metadata"]["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     assert_eq!(names, ["odd", "t3"]);
     // delete preconditions
-    let r = s.request("DELETE", &format!("{REPOS}/t3"), Some("application/json"), Some(br#"{"preconditions":{"resourceVersion":"1"}}"#));
+    let r = s.request(
+        "DELETE",
+        &format!("{REPOS}/t3"),
+        Some("application/json"),
+        Some(br#"{"preconditions":{"resourceVersion":"1"}}"#),
+    );
     assert_eq!(r.code, 409, "{}", r.body);
     // PUT without resourceVersion is an unconditional update for Repositories; with a stale one 409
-    let mut t3: Value = serde_json::from_str(&s.request("GET", &format!("{REPOS}/t3"), None, None).body).unwrap_or_default();
+    let mut t3: Value =
+        serde_json::from_str(&s.request("GET", &format!("{REPOS}/t3"), None, None).body)
+            .unwrap_or_default();
     t3["spec"]["description"] = json!("put");
     let stale = t3.clone();
-    t3["metadata"].as_object_mut().map(|m| m.remove("resourceVersion"));
-    let r = s.request("PUT", &format!("{REPOS}/t3"), Some("application/json"), Some(t3.to_string().as_bytes()));
+    t3["metadata"]
+        .as_object_mut()
+        .map(|m| m.remove("resourceVersion"));
+    let r = s.request(
+        "PUT",
+        &format!("{REPOS}/t3"),
+        Some("application/json"),
+        Some(t3.to_string().as_bytes()),
+    );
     assert_eq!(r.code, 200, "{}", r.body);
-    let r = s.request("PUT", &format!("{REPOS}/t3"), Some("application/json"), Some(stale.to_string().as_bytes()));
+    let r = s.request(
+        "PUT",
+        &format!("{REPOS}/t3"),
+        Some("application/json"),
+        Some(stale.to_string().as_bytes()),
+    );
     assert_eq!(r.code, 409, "{}", r.body);
     assert_eq!(status(&r.body)["reason"], "Conflict");
 }

@@ -23,7 +23,9 @@ fn package(resources: usize, per_file: usize, pipeline: &str) -> PackageFiles {
         format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: bench\n  annotations:\n    config.kubernetes.io/local-config: \"true\"\n{pipeline}"),
     );
     for f in 0..resources.div_ceil(per_file) {
-        let docs: Vec<String> = (f * per_file..((f + 1) * per_file).min(resources)).map(deployment).collect();
+        let docs: Vec<String> = (f * per_file..((f + 1) * per_file).min(resources))
+            .map(deployment)
+            .collect();
         files.insert(format!("res-{f:04}.yaml"), docs.join("---\n"));
     }
     files
@@ -49,7 +51,11 @@ fn measure(name: &str, iters: usize, mut f: impl FnMut()) {
 /// set-labels / set-namespace / set-annotations lookalikes editing in place.
 fn builtin_like(f: &FunctionSpec, mut rl: ResourceList) -> Result<EvalOutput, EvalError> {
     let image = f.image.as_deref().unwrap_or_default();
-    for o in rl.items.iter_mut().filter(|o| o.kind().as_deref() != Some("Kptfile")) {
+    for o in rl
+        .items
+        .iter_mut()
+        .filter(|o| o.kind().as_deref() != Some("Kptfile"))
+    {
         let r = if image.contains("set-labels") {
             o.set_str(&["metadata", "labels", "tier"], "backend")
         } else if image.contains("set-namespace") {
@@ -65,7 +71,11 @@ fn builtin_like(f: &FunctionSpec, mut rl: ResourceList) -> Result<EvalOutput, Ev
 fn main() {
     let big = package(1000, 10, "");
     let bytes: usize = big.values().map(String::len).sum();
-    println!("package: 1000 resources in {} files, {} KiB", big.len() - 1, bytes / 1024);
+    println!(
+        "package: 1000 resources in {} files, {} KiB",
+        big.len() - 1,
+        bytes / 1024
+    );
     measure("parse + write, 1000 resources", 20, || {
         for (path, text) in &big {
             let f = ResourceFile::parse(path, text).expect("bench data parses");

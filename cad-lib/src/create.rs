@@ -96,7 +96,10 @@ pub fn init(opts: &InitOptions) -> PackageFiles {
             join(dir, KPTFILE),
             crate::value::to_yaml_string(&kf).unwrap_or_default(),
         ),
-        (join(dir, "README.md"), readme(&opts.name, &opts.description)),
+        (
+            join(dir, "README.md"),
+            readme(&opts.name, &opts.description),
+        ),
         (join(dir, PACKAGE_CONTEXT), package_context("example", None)),
     ])
 }
@@ -148,7 +151,10 @@ pub fn clone_package(
 /// Adds kpt merge-key comments (and optionally upstream identifiers) to
 /// every KRM resource of the package (best effort: files that do not
 /// parse are left alone).
-pub fn add_merge_keys(files: &PackageFiles, annotations: bool) -> Result<PackageFiles, CreateError> {
+pub fn add_merge_keys(
+    files: &PackageFiles,
+    annotations: bool,
+) -> Result<PackageFiles, CreateError> {
     let mut out = files.clone();
     for (path, text) in files {
         if !is_resource_file(path) || path.ends_with(KPTFILE) {
@@ -176,7 +182,8 @@ pub fn set_package_context(
     let text = match files.get(PACKAGE_CONTEXT) {
         Some(existing) => {
             let mut obj = KubeObject::parse(existing).map_err(edit_error(PACKAGE_CONTEXT))?;
-            obj.set_str(&["data", "name"], name).map_err(edit_error(PACKAGE_CONTEXT))?;
+            obj.set_str(&["data", "name"], name)
+                .map_err(edit_error(PACKAGE_CONTEXT))?;
             if let Some(p) = package_path.filter(|p| !p.is_empty()) {
                 obj.set_str(&["data", "package-path"], p)
                     .map_err(edit_error(PACKAGE_CONTEXT))?;
@@ -207,7 +214,10 @@ mod tests {
             files["Kptfile"],
             "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: init-package\n  annotations:\n    config.kubernetes.io/local-config: 'true'\ninfo:\n  site: http://kpt.dev/init-package\n  description: Test Package Description\n  keywords:\n  - test\n  - package\n"
         );
-        assert!(files["README.md"].starts_with("# init-package\n\n## Description\nTest Package Description\n"));
+        assert!(
+            files["README.md"]
+                .starts_with("# init-package\n\n## Description\nTest Package Description\n")
+        );
         let ctx = KubeObject::parse(&files["package-context.yaml"]).unwrap();
         assert_eq!(ctx.name().as_deref(), Some("kptfile.kpt.dev"));
         assert_eq!(ctx.get_str(&["data", "name"]).as_deref(), Some("example"));
@@ -216,19 +226,35 @@ mod tests {
 
     #[test]
     fn clone_points_at_the_upstream_and_renames() {
-        let upstream = init(&InitOptions { name: "basens".into(), description: "d".into(), ..Default::default() });
+        let upstream = init(&InitOptions {
+            name: "basens".into(),
+            description: "d".into(),
+            ..Default::default()
+        });
         let mut upstream = upstream;
-        upstream.insert("ns.yaml".into(), "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n".into());
+        upstream.insert(
+            "ns.yaml".into(),
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n".into(),
+        );
         let opts = CloneOptions {
             name: "istions".into(),
             upstream: Upstream {
                 kind: "git".into(),
-                git: Some(Git { repo: "http://r".into(), directory: "basens".into(), git_ref: "basens/v1".into() }),
+                git: Some(Git {
+                    repo: "http://r".into(),
+                    directory: "basens".into(),
+                    git_ref: "basens/v1".into(),
+                }),
                 ..Default::default()
             },
             lock: UpstreamLock {
                 kind: "git".into(),
-                git: Some(GitLock { repo: "http://r".into(), directory: "basens".into(), git_ref: "basens/v1".into(), commit: "abc".into() }),
+                git: Some(GitLock {
+                    repo: "http://r".into(),
+                    directory: "basens".into(),
+                    git_ref: "basens/v1".into(),
+                    commit: "abc".into(),
+                }),
                 ..Default::default()
             },
             deployment: true,

@@ -6,6 +6,8 @@
 //! over a synchronous [`FunctionEvaluator`], package creation (init, clone,
 //! edit) and upgrade with kpt's merge strategies.
 
+#![warn(missing_docs)]
+
 pub mod annotations;
 pub mod create;
 pub mod evaluator;
@@ -30,8 +32,8 @@ pub use object::{KubeObject, ObjectError};
 pub use render::{RenderError, RenderOptions, RenderOutcome, render};
 pub use resource_file::{FileError, ResourceFile, SeqIndent};
 pub use resource_list::{ResourceList, ResourceListError};
-pub use upgrade::{Strategy, UpgradeError, UpgradeOptions, upgrade};
 pub use results::{FunctionResult, FunctionResultList, ResultItem, Severity};
+pub use upgrade::{Strategy, UpgradeError, UpgradeOptions, upgrade};
 
 /// A package as Porch stores it: package-relative path (with `/`) to file text.
 pub type PackageFiles = std::collections::BTreeMap<String, String>;

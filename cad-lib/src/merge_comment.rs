@@ -53,7 +53,12 @@ pub fn add(obj: &mut KubeObject, with_annotation: bool) -> Result<(), ObjectErro
         let line = &text[s..e];
         if line.trim_end() == "metadata:" {
             let comment = merge_comment(&id.namespace, &id.name);
-            let new = format!("{}{} # {comment}{}", &text[..s], line.trim_end(), &text[e..]);
+            let new = format!(
+                "{}{} # {comment}{}",
+                &text[..s],
+                line.trim_end(),
+                &text[e..]
+            );
             *obj = KubeObject::parse(&new)?;
         }
     }
@@ -69,10 +74,15 @@ mod tests {
 
     #[test]
     fn comment_is_added_once_and_read_back() {
-        let mut o = KubeObject::parse("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n").unwrap();
+        let mut o =
+            KubeObject::parse("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n")
+                .unwrap();
         add(&mut o, false).unwrap();
         add(&mut o, false).unwrap();
-        assert_eq!(o.text(), "apiVersion: v1\nkind: Namespace\nmetadata: # kpt-merge: /example\n  name: example\n");
+        assert_eq!(
+            o.text(),
+            "apiVersion: v1\nkind: Namespace\nmetadata: # kpt-merge: /example\n  name: example\n"
+        );
         assert_eq!(read(&o), Some((String::new(), "example".into())));
     }
 
@@ -80,13 +90,21 @@ mod tests {
     fn renamed_objects_keep_their_upstream_identity() {
         let o = KubeObject::parse("apiVersion: v1\nkind: ResourceQuota\nmetadata: # kpt-merge: example/default\n  name: default\n  namespace: backend\n").unwrap();
         let id = upstream_id(&o);
-        assert_eq!((id.namespace.as_str(), id.name.as_str()), ("example", "default"));
+        assert_eq!(
+            (id.namespace.as_str(), id.name.as_str()),
+            ("example", "default")
+        );
     }
 
     #[test]
     fn annotation_uses_porchs_format() {
-        let mut o = KubeObject::parse("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n").unwrap();
+        let mut o =
+            KubeObject::parse("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: example\n")
+                .unwrap();
         add(&mut o, true).unwrap();
-        assert_eq!(o.annotation(annotations::UPSTREAM_IDENTIFIER).as_deref(), Some("|Namespace|default|example"));
+        assert_eq!(
+            o.annotation(annotations::UPSTREAM_IDENTIFIER).as_deref(),
+            Some("|Namespace|default|example")
+        );
     }
 }

@@ -88,9 +88,8 @@ impl KubeObject {
         Self::parse(&value::to_yaml_string(value)?)
     }
 
-    /// Detaches a document of a larger file into its own object.
-    pub(crate) fn from_document(doc: &Document) -> Self {
-        let green = doc.syntax().green().into_owned();
+    /// Wraps a detached DOCUMENT green node into its own tree.
+    pub(crate) fn from_green(green: rowan::GreenNode) -> Self {
         let kind = <Lang as rowan::Language>::kind_to_raw(yaml_edit::SyntaxKind::ROOT);
         let root = rowan::GreenNode::new(kind, [rowan::NodeOrToken::Node(green)]);
         let node = rowan::SyntaxNode::<Lang>::new_root_mut(root);
@@ -98,7 +97,7 @@ impl KubeObject {
             Some(root) => Self { root },
             // ROOT always casts to YamlFile; keep a faithful copy regardless.
             None => Self {
-                root: YamlFile::from_str(&doc.to_string()).unwrap_or_default(),
+                root: YamlFile::default(),
             },
         }
     }
@@ -123,7 +122,12 @@ impl KubeObject {
 
     /// The full text, including a `---` marker if the document had one.
     pub fn text(&self) -> String {
-        self.root.to_string()
+        let mut out = String::new();
+        self.root
+            .syntax()
+            .text()
+            .for_each_chunk(|chunk| out.push_str(chunk));
+        out
     }
 
     /// The document body without `---` / `...` markers, ending in a newline.

@@ -251,7 +251,14 @@ fn patch_sequence(
     // The donor's item for a wanted value: an equal one, else one with the
     // same identity, else the one at the same position.
     let donor_values: Vec<(YamlNode, Option<Value>)> = donor
-        .map(|d| d.values().map(|n| { let v = node_to_value(&n).ok(); (n, v) }).collect())
+        .map(|d| {
+            d.values()
+                .map(|n| {
+                    let v = node_to_value(&n).ok();
+                    (n, v)
+                })
+                .collect()
+        })
         .unwrap_or_default();
     let donor_for = |j: usize, want: &Value| -> Option<YamlNode> {
         donor_values
@@ -259,7 +266,9 @@ fn patch_sequence(
             .find(|(_, v)| v.as_ref() == Some(want))
             .or_else(|| {
                 let k = item_key(want);
-                donor_values.iter().find(|(_, v)| v.as_ref().is_some_and(|v| item_key(v) == k))
+                donor_values
+                    .iter()
+                    .find(|(_, v)| v.as_ref().is_some_and(|v| item_key(v) == k))
             })
             .map(|(n, _)| n.clone())
             .or_else(|| donor.and_then(|d| d.get(j)))

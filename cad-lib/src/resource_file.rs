@@ -7,7 +7,8 @@
 
 use std::str::FromStr;
 
-use yaml_edit::YamlFile;
+use rowan::ast::AstNode;
+use yaml_edit::{Lang, SyntaxKind, YamlFile};
 
 use crate::object::{KubeObject, ObjectError, parse_error};
 
@@ -111,13 +112,20 @@ impl ResourceFile {
         let mut gaps = Vec::new();
         let mut first = None;
         let mut last = 0usize;
-        for doc in file.documents() {
-            let range = doc.byte_range();
-            let start = range.start as usize;
-            gaps.push(text.get(last.min(start)..start).unwrap_or_default().to_string());
+        // An immutable view computes offsets in one pass (the mutable tree
+        // recomputes them per node).
+        let view = rowan::SyntaxNode::<Lang>::new_root(file.syntax().green().into_owned());
+        for doc in view.children().filter(|n| n.kind() == SyntaxKind::DOCUMENT) {
+            let range = doc.text_range();
+            let start = usize::from(range.start());
+            gaps.push(
+                text.get(last.min(start)..start)
+                    .unwrap_or_default()
+                    .to_string(),
+            );
             first.get_or_insert(start);
-            last = range.end as usize;
-            documents.push(KubeObject::from_document(&doc));
+            last = usize::from(range.end());
+            documents.push(KubeObject::from_green(doc.green().into_owned()));
         }
         if let Some(g) = gaps.first_mut() {
             g.clear();
@@ -159,7 +167,10 @@ impl ResourceFile {
             && o.gaps == self.gaps
             && o.prefix == self.prefix
             && o.suffix == self.suffix
-            && o.documents.iter().zip(&self.documents).all(|(a, b)| a.same_tree(b))
+            && o.documents
+                .iter()
+                .zip(&self.documents)
+                .all(|(a, b)| a.same_tree(b))
         {
             return o.text.clone();
         }
@@ -167,7 +178,13 @@ impl ResourceFile {
             .documents
             .iter()
             .enumerate()
-            .map(|(i, d)| format!("{}{}", self.gaps.get(i).map_or("", String::as_str), d.text()))
+            .map(|(i, d)| {
+                format!(
+                    "{}{}",
+                    self.gaps.get(i).map_or("", String::as_str),
+                    d.text()
+                )
+            })
             .collect();
         join_documents(&self.prefix, &docs, &self.suffix)
     }

@@ -16,13 +16,21 @@ pub struct Output {
 impl Output {
     /// Panics with the output when the command failed.
     pub fn ok(self) -> Output {
-        assert_eq!(self.code, 0, "kubectl failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "kubectl failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
     /// Panics when the command succeeded; returns stderr.
     pub fn fails(self) -> String {
-        assert_ne!(self.code, 0, "kubectl unexpectedly succeeded:\nstdout: {}", self.stdout);
+        assert_ne!(
+            self.code, 0,
+            "kubectl unexpectedly succeeded:\nstdout: {}",
+            self.stdout
+        );
         self.stderr
     }
 }
@@ -36,9 +44,17 @@ pub struct Kubectl {
 
 /// Folder of the kubectl dispatcher, where `kubectl.1.NN` live.
 pub fn kubectl_dir() -> PathBuf {
-    let which = Command::new("sh").args(["-c", "readlink -f \"$(command -v kubectl)\""]).output();
-    let path = which.ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
-    Path::new(&path).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/usr/lib/google-cloud-sdk/bin"))
+    let which = Command::new("sh")
+        .args(["-c", "readlink -f \"$(command -v kubectl)\""])
+        .output();
+    let path = which
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    Path::new(&path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/usr/lib/google-cloud-sdk/bin"))
 }
 
 impl Kubectl {
@@ -46,12 +62,20 @@ impl Kubectl {
     pub fn new(minor: u32, kubeconfig: &Path) -> Kubectl {
         let bin = kubectl_dir().join(format!("kubectl.1.{minor}"));
         assert!(bin.exists(), "{} is missing", bin.display());
-        Kubectl { bin, kubeconfig: kubeconfig.to_path_buf(), cache: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")) }
+        Kubectl {
+            bin,
+            kubeconfig: kubeconfig.to_path_buf(),
+            cache: tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}")),
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.bin);
-        c.arg("--kubeconfig").arg(&self.kubeconfig).arg("--cache-dir").arg(self.cache.path()).args(args);
+        c.arg("--kubeconfig")
+            .arg(&self.kubeconfig)
+            .arg("--cache-dir")
+            .arg(self.cache.path())
+            .args(args);
         c.env_remove("KUBECONFIG");
         c
     }
@@ -69,7 +93,9 @@ impl Kubectl {
     /// Run with extra environment variables.
     pub fn run_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Output {
         let mut c = self.command(args);
-        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         for (k, v) in env {
             c.env(k, v);
         }
@@ -77,7 +103,9 @@ impl Kubectl {
         if let Some(mut s) = child.stdin.take() {
             let _ = s.write_all(stdin.as_bytes());
         }
-        let out = child.wait_with_output().unwrap_or_else(|e| panic!("waiting for kubectl: {e}"));
+        let out = child
+            .wait_with_output()
+            .unwrap_or_else(|e| panic!("waiting for kubectl: {e}"));
         Output {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -95,7 +123,12 @@ impl Kubectl {
             .stdout(std::fs::File::create(&out).unwrap_or_else(|e| panic!("{e}")))
             .stderr(std::fs::File::create(&err).unwrap_or_else(|e| panic!("{e}")));
         let child = c.spawn().unwrap_or_else(|e| panic!("running kubectl: {e}"));
-        Background { child, out, err, _dir: dir }
+        Background {
+            child,
+            out,
+            err,
+            _dir: dir,
+        }
     }
 }
 

@@ -28,7 +28,13 @@ impl Server {
     /// Start `bin` (the porch-server binary) on a free port with extra flags.
     pub fn start(bin: &str, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let mut s = Server { bin: PathBuf::from(bin), args: extra.iter().map(|a| a.to_string()).collect(), dir, url: String::new(), child: None };
+        let mut s = Server {
+            bin: PathBuf::from(bin),
+            args: extra.iter().map(|a| a.to_string()).collect(),
+            dir,
+            url: String::new(),
+            child: None,
+        };
         s.launch(0);
         s
     }
@@ -37,9 +43,17 @@ impl Server {
         let mut child = Command::new(&self.bin)
             .arg("--data-dir")
             .arg(self.dir.path())
-            .args(["--bind-address", "127.0.0.1", "--secure-port", &port.to_string()])
+            .args([
+                "--bind-address",
+                "127.0.0.1",
+                "--secure-port",
+                &port.to_string(),
+            ])
             .args(&self.args)
-            .env("PORCH_LOG", std::env::var("PORCH_TEST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "PORCH_LOG",
+                std::env::var("PORCH_TEST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -69,7 +83,10 @@ impl Server {
     }
 
     pub fn token(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("pki/admin.token")).unwrap_or_default().trim().to_string()
+        std::fs::read_to_string(self.dir.path().join("pki/admin.token"))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 
     pub fn ca(&self) -> PathBuf {
@@ -78,7 +95,11 @@ impl Server {
 
     /// The port the server listens on.
     pub fn port(&self) -> u16 {
-        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
     }
 
     /// kill -9 the server.
@@ -97,17 +118,34 @@ impl Server {
     }
 
     /// A raw request with the admin token; `body` from a file when given.
-    pub fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: Option<&[u8]>) -> Response {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> Response {
         self.request_as(Some(&self.token()), method, path, content_type, body, &[])
     }
 
     /// A raw request with an explicit token (None: no credentials) and extra headers.
-    pub fn request_as(&self, token: Option<&str>, method: &str, path: &str, content_type: Option<&str>, body: Option<&[u8]>, headers: &[&str]) -> Response {
+    pub fn request_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+        headers: &[&str],
+    ) -> Response {
         let scratch = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let head = scratch.path().join("headers");
         let mut c = Command::new("curl");
-        c.args(["-sS", "--max-time", "60", "-X", method, "--cacert"]).arg(self.ca());
-        c.arg("-D").arg(&head).args(["-o", "-", "-w", "\n%{http_code}"]);
+        c.args(["-sS", "--max-time", "60", "-X", method, "--cacert"])
+            .arg(self.ca());
+        c.arg("-D")
+            .arg(&head)
+            .args(["-o", "-", "-w", "\n%{http_code}"]);
         if let Some(t) = token {
             c.args(["-H", &format!("Authorization: Bearer {t}")]);
         }
@@ -126,7 +164,11 @@ impl Server {
         let out = c.output().unwrap_or_else(|e| panic!("running curl: {e}"));
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, code) = text.rsplit_once('\n').unwrap_or(("", text.as_str()));
-        Response { code: code.trim().parse().unwrap_or(0), body: body.to_string(), headers: std::fs::read_to_string(&head).unwrap_or_default() }
+        Response {
+            code: code.trim().parse().unwrap_or(0),
+            body: body.to_string(),
+            headers: std::fs::read_to_string(&head).unwrap_or_default(),
+        }
     }
 
     /// The data directory.

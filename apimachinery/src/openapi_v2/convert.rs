@@ -27,7 +27,9 @@ pub fn swagger_from_v3(docs: &[&Value]) -> Value {
                 paths.insert(name.clone(), path_item(item));
             }
         }
-        let schemas = doc.pointer("/components/schemas").and_then(Value::as_object);
+        let schemas = doc
+            .pointer("/components/schemas")
+            .and_then(Value::as_object);
         for (name, schema) in schemas.into_iter().flatten() {
             definitions.insert(name.clone(), schema.clone());
         }
@@ -150,7 +152,12 @@ fn operation(op: &Value) -> Value {
     }
     let mut produces: Vec<Value> = Vec::new();
     let mut responses = Map::new();
-    for (code, r) in obj.get("responses").and_then(Value::as_object).into_iter().flatten() {
+    for (code, r) in obj
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         for m in media_types(r.get("content")) {
             if !produces.contains(&m) {
                 produces.push(m);

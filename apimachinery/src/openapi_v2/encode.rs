@@ -49,7 +49,10 @@ fn paths(v: &Value) -> Paths {
         vendor_extension: extensions(v),
         path: entries
             .filter(|(k, _)| !k.starts_with("x-"))
-            .map(|(name, item)| NamedPathItem { name: name.clone(), value: Some(path_item(item)) })
+            .map(|(name, item)| NamedPathItem {
+                name: name.clone(),
+                value: Some(path_item(item)),
+            })
             .collect(),
     }
 }
@@ -86,7 +89,11 @@ fn operation(v: &Value) -> Operation {
 }
 
 fn parameters(v: &Value) -> Vec<ParametersItem> {
-    let items = v.get("parameters").and_then(Value::as_array).into_iter().flatten();
+    let items = v
+        .get("parameters")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
     items.filter_map(parameters_item).collect()
 }
 
@@ -151,18 +158,32 @@ fn parameters_item(p: &Value) -> Option<ParametersItem> {
         }
         _ => return None,
     };
-    Some(ParametersItem { oneof: Some(ParametersItemOneof::Parameter(Parameter { oneof: Some(parameter) })) })
+    Some(ParametersItem {
+        oneof: Some(ParametersItemOneof::Parameter(Parameter {
+            oneof: Some(parameter),
+        })),
+    })
 }
 
 fn json_reference(v: &Value) -> JsonReference {
-    JsonReference { _ref: string(v, "$ref"), description: string(v, "description") }
+    JsonReference {
+        _ref: string(v, "$ref"),
+        description: string(v, "description"),
+    }
 }
 
 fn responses(v: &Value) -> Responses {
-    let codes = v.as_object().into_iter().flatten().filter(|(k, _)| !k.starts_with("x-"));
+    let codes = v
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !k.starts_with("x-"));
     Responses {
         response_code: codes
-            .map(|(code, r)| NamedResponseValue { name: code.clone(), value: Some(response_value(r)) })
+            .map(|(code, r)| NamedResponseValue {
+                name: code.clone(),
+                value: Some(response_value(r)),
+            })
             .collect(),
         vendor_extension: extensions(v),
     }
@@ -174,7 +195,9 @@ fn response_value(r: &Value) -> ResponseValue {
     } else {
         ResponseValueOneof::Response(Response {
             description: string(r, "description"),
-            schema: r.get("schema").map(|s| SchemaItem { schema: Some(schema(s)) }),
+            schema: r.get("schema").map(|s| SchemaItem {
+                schema: Some(schema(s)),
+            }),
             vendor_extension: extensions(r),
         })
     };
@@ -183,7 +206,12 @@ fn response_value(r: &Value) -> ResponseValue {
 
 fn named_schemas(v: &Value) -> Vec<NamedSchema> {
     let entries = v.as_object().into_iter().flatten();
-    entries.map(|(name, s)| NamedSchema { name: name.clone(), value: Some(schema(s)) }).collect()
+    entries
+        .map(|(name, s)| NamedSchema {
+            name: name.clone(),
+            value: Some(schema(s)),
+        })
+        .collect()
 }
 
 /// A JSON Schema. `null` is dropped from type lists because kube-openapi
@@ -191,7 +219,12 @@ fn named_schemas(v: &Value) -> Vec<NamedSchema> {
 fn schema(v: &Value) -> Schema {
     let types: Vec<String> = match v.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).filter(|t| *t != "null").map(String::from).collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|t| *t != "null")
+            .map(String::from)
+            .collect(),
         _ => Vec::new(),
     };
     let additional_properties = match v.get("additionalProperties") {
@@ -200,8 +233,12 @@ fn schema(v: &Value) -> Schema {
         _ => None,
     };
     let items = match v.get("items") {
-        Some(Value::Array(list)) => Some(ItemsItem { schema: list.iter().map(schema).collect() }),
-        Some(s @ Value::Object(_)) => Some(ItemsItem { schema: vec![schema(s)] }),
+        Some(Value::Array(list)) => Some(ItemsItem {
+            schema: list.iter().map(schema).collect(),
+        }),
+        Some(s @ Value::Object(_)) => Some(ItemsItem {
+            schema: vec![schema(s)],
+        }),
         _ => None,
     };
     let discriminator = match v.get("discriminator") {
@@ -234,8 +271,16 @@ fn schema(v: &Value) -> Schema {
             .map(|a| Box::new(AdditionalPropertiesItem { oneof: Some(a) })),
         r#type: (!types.is_empty()).then_some(TypeItem { value: types }),
         items,
-        all_of: v.get("allOf").and_then(Value::as_array).into_iter().flatten().map(schema).collect(),
-        properties: v.get("properties").map(|p| Properties { additional_properties: named_schemas(p) }),
+        all_of: v
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(schema)
+            .collect(),
+        properties: v.get("properties").map(|p| Properties {
+            additional_properties: named_schemas(p),
+        }),
         discriminator,
         read_only: boolean(v, "readOnly"),
         example: v.get("example").map(any),
@@ -248,12 +293,20 @@ fn extensions(v: &Value) -> Vec<NamedAny> {
     let entries = v.as_object().into_iter().flatten();
     entries
         .filter(|(k, _)| k.starts_with("x-"))
-        .map(|(k, val)| NamedAny { name: k.clone(), value: Some(any(val)) })
+        .map(|(k, val)| NamedAny {
+            name: k.clone(),
+            value: Some(any(val)),
+        })
         .collect()
 }
 
 fn anys(v: &Value, key: &str) -> Vec<Any> {
-    v.get(key).and_then(Value::as_array).into_iter().flatten().map(any).collect()
+    v.get(key)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(any)
+        .collect()
 }
 
 /// A value as YAML text, keys sorted as Go's encoders emit them (e.g.
@@ -269,7 +322,12 @@ fn sorted(v: &Value) -> Value {
         Value::Object(map) => {
             let mut entries: Vec<_> = map.iter().collect();
             entries.sort_by(|a, b| a.0.cmp(b.0));
-            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect::<Map<_, _>>())
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), sorted(v)))
+                    .collect::<Map<_, _>>(),
+            )
         }
         Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
         other => other.clone(),
@@ -277,7 +335,10 @@ fn sorted(v: &Value) -> Value {
 }
 
 fn string(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn strings(v: &Value, key: &str) -> Vec<String> {

@@ -3,7 +3,8 @@
 //!
 //! Field numbers are copied from `openapiv2/OpenAPIv2.proto` in
 //! github.com/google/gnostic at commit 96635ff3a800e184f8b2f7bf9b3b765d0fa071cd
-//! (the file gnostic-models vendors unchanged). Field names are the proto's;
+//! (gnostic-models, which kubectl links, was split off from that package).
+//! Field names are the proto's;
 //! fields this server never emits are left out (prost skips them when
 //! decoding). Like the Go messages these are proto3: zero values are not
 //! written.
@@ -12,7 +13,8 @@
 //! query sub-schemas respectively, so [`PathParameterSubSchema`] and
 //! [`QueryParameterSubSchema`] are reused for them.
 
-#![allow(missing_docs)]
+// Documented by the proto; oneof variants stay unboxed like prost-build output.
+#![allow(missing_docs, clippy::large_enum_variant)]
 
 use prost::{Message, Oneof};
 

@@ -11,7 +11,9 @@ use crate::rest::output::age;
 use crate::state::AppState;
 use crate::storage::objects::WriteError;
 
-const CORE_VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update", "watch"];
+const CORE_VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 
 /// Namespaces: cluster-scoped; deleting one deletes what is in it.
 pub struct NamespaceStrategy {
@@ -78,7 +80,9 @@ impl Strategy for NamespaceStrategy {
         let name = str_at(obj, &["metadata", "name"]).unwrap_or_default();
         if name == "default" || name == "kube-system" {
             return Err(ApiError::Forbidden {
-                message: format!("namespaces \"{name}\" is forbidden: this namespace may not be deleted"),
+                message: format!(
+                    "namespaces \"{name}\" is forbidden: this namespace may not be deleted"
+                ),
                 subject: Some(Subject::new("", "namespaces", name)),
             });
         }
@@ -92,7 +96,10 @@ impl Strategy for NamespaceStrategy {
             if !d.namespaced {
                 continue;
             }
-            let (items, _) = state.objects.cache().range(&d.namespace_prefix(Some(ns)), None);
+            let (items, _) = state
+                .objects
+                .cache()
+                .range(&d.namespace_prefix(Some(ns)), None);
             for item in items {
                 match state.objects.delete(&item.key, &item.value, item.rv).await {
                     Ok(_) | Err(WriteError::Missing) | Err(WriteError::Stale) => {}
@@ -106,13 +113,19 @@ impl Strategy for NamespaceStrategy {
 
     fn cells(&self, obj: &Value) -> Vec<Value> {
         vec![
-            obj.pointer("/status/phase").cloned().unwrap_or(json!("Active")),
+            obj.pointer("/status/phase")
+                .cloned()
+                .unwrap_or(json!("Active")),
             json!(age(str_at(obj, &["metadata", "creationTimestamp"]))),
         ]
     }
 
     fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
-        (field == "status.phase").then(|| str_at(obj, &["status", "phase"]).unwrap_or("Active").to_string())
+        (field == "status.phase").then(|| {
+            str_at(obj, &["status", "phase"])
+                .unwrap_or("Active")
+                .to_string()
+        })
     }
 }
 
@@ -132,7 +145,16 @@ impl SecretStrategy {
                 singular: "secret",
                 namespaced: true,
                 short_names: &[],
-                verbs: &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                verbs: &[
+                    "create",
+                    "delete",
+                    "deletecollection",
+                    "get",
+                    "list",
+                    "patch",
+                    "update",
+                    "watch",
+                ],
                 subresources: &[],
                 columns: vec![
                     Column::new("Type", "string", "The type of the secret"),
@@ -162,11 +184,17 @@ fn fold_string_data(obj: &mut Value) {
         if let Some(data) = data.as_object_mut() {
             for (k, v) in sd {
                 let text = v.as_str().unwrap_or_default();
-                data.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(text)));
+                data.insert(
+                    k,
+                    json!(base64::engine::general_purpose::STANDARD.encode(text)),
+                );
             }
         }
     }
-    if !o.get("type").is_some_and(|t| t.as_str().is_some_and(|s| !s.is_empty())) {
+    if !o
+        .get("type")
+        .is_some_and(|t| t.as_str().is_some_and(|s| !s.is_empty()))
+    {
         o.insert("type".into(), json!("Opaque"));
     }
 }
@@ -175,19 +203,35 @@ fn validate_data(obj: &Value) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if let Some(data) = obj.get("data").and_then(Value::as_object) {
         for (k, v) in data {
-            let ok_key = !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+            let ok_key = !k.is_empty()
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
             if !ok_key {
-                errs.push(FieldError::invalid(&format!("data[{k}]"), k, "a valid config key must consist of alphanumeric characters, '-', '_' or '.'"));
+                errs.push(FieldError::invalid(
+                    format!("data[{k}]"),
+                    k.as_str(),
+                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                ));
             }
-            if base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap_or_default()).is_err() {
-                errs.push(FieldError::invalid(&format!("data[{k}]"), "<secret contents redacted>", "illegal base64 data"));
+            if base64::engine::general_purpose::STANDARD
+                .decode(v.as_str().unwrap_or_default())
+                .is_err()
+            {
+                errs.push(FieldError::invalid(
+                    &format!("data[{k}]"),
+                    "<secret contents redacted>",
+                    "illegal base64 data",
+                ));
             }
         }
     }
     if str_at(obj, &["type"]) == Some("kubernetes.io/basic-auth") {
         let data = obj.get("data").and_then(Value::as_object);
         if !data.is_some_and(|d| d.contains_key("username") || d.contains_key("password")) {
-            errs.push(FieldError::required("data[username]", "either username or password is required for this secret type"));
+            errs.push(FieldError::required(
+                "data[username]",
+                "either username or password is required for this secret type",
+            ));
         }
     }
     errs
@@ -218,21 +262,34 @@ impl Strategy for SecretStrategy {
     fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
         let mut errs = Vec::new();
         if old.get("type") != new.get("type") {
-            errs.push(FieldError::invalid("type", str_at(new, &["type"]).unwrap_or_default(), "field is immutable"));
+            errs.push(FieldError::invalid(
+                "type",
+                str_at(new, &["type"]).unwrap_or_default(),
+                "field is immutable",
+            ));
         }
         if old.get("immutable") == Some(&json!(true)) {
             if old.get("data") != new.get("data") {
-                errs.push(FieldError::forbidden("data", "field is immutable when `immutable` is set"));
+                errs.push(FieldError::forbidden(
+                    "data",
+                    "field is immutable when `immutable` is set",
+                ));
             }
             if new.get("immutable") != Some(&json!(true)) {
-                errs.push(FieldError::forbidden("immutable", "field is immutable when `immutable` is set"));
+                errs.push(FieldError::forbidden(
+                    "immutable",
+                    "field is immutable when `immutable` is set",
+                ));
             }
         }
         errs
     }
 
     fn cells(&self, obj: &Value) -> Vec<Value> {
-        let n = obj.get("data").and_then(Value::as_object).map_or(0, |d| d.len());
+        let n = obj
+            .get("data")
+            .and_then(Value::as_object)
+            .map_or(0, |d| d.len());
         vec![
             obj.get("type").cloned().unwrap_or(json!("Opaque")),
             json!(n),

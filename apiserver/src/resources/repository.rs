@@ -34,15 +34,36 @@ impl RepositoryStrategy {
                 singular: "repository",
                 namespaced: true,
                 short_names: &["repo"],
-                verbs: &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"],
+                verbs: &[
+                    "create",
+                    "delete",
+                    "deletecollection",
+                    "get",
+                    "list",
+                    "patch",
+                    "update",
+                    "watch",
+                ],
                 subresources: &[("status", &["get", "patch", "update"])],
                 columns: vec![
                     Column::new("Type", "string", "Type of the repository (git or oci)"),
-                    Column::new("Content", "string", "Content of the repository (deprecated; always Package)"),
+                    Column::new(
+                        "Content",
+                        "string",
+                        "Content of the repository (deprecated; always Package)",
+                    ),
                     Column::new("Sync schedule", "string", "Cron schedule of full syncs"),
-                    Column::new("Deployment", "boolean", "Whether this is a deployment repository"),
+                    Column::new(
+                        "Deployment",
+                        "boolean",
+                        "Whether this is a deployment repository",
+                    ),
                     Column::new("Ready", "string", "Status of the Ready condition"),
-                    Column::new("Address", "string", "Address of the git repository or OCI registry"),
+                    Column::new(
+                        "Address",
+                        "string",
+                        "Address of the git repository or OCI registry",
+                    ),
                     Column::new("Branch", "string", "Git branch holding the packages"),
                     Column::new("Age", "date", "CreationTimestamp of the object").format("date"),
                 ],
@@ -67,7 +88,9 @@ fn normalize_url(url: &str) -> String {
     let u = url.trim().to_lowercase();
     let u = u.trim_end_matches('/');
     let u = u.strip_suffix(".git").unwrap_or(u);
-    u.split_once("://").map(|(_, rest)| rest.to_string()).unwrap_or_else(|| u.to_string())
+    u.split_once("://")
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_else(|| u.to_string())
 }
 
 fn clean_dir(dir: Option<&str>) -> String {
@@ -75,16 +98,25 @@ fn clean_dir(dir: Option<&str>) -> String {
 }
 
 fn dirs_overlap(a: &str, b: &str) -> bool {
-    a.is_empty() || b.is_empty() || a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
+    a.is_empty()
+        || b.is_empty()
+        || a == b
+        || a.starts_with(&format!("{b}/"))
+        || b.starts_with(&format!("{a}/"))
 }
 
 /// Porch's cron schedules have 5 fields; the `cron` crate wants seconds first.
 fn check_cron(schedule: &str) -> Result<(), String> {
     let fields = schedule.split_whitespace().count();
     if fields != 5 {
-        return Err(format!("expected 5 fields (minute hour day-of-month month day-of-week), got {fields}"));
+        return Err(format!(
+            "expected 5 fields (minute hour day-of-month month day-of-week), got {fields}"
+        ));
     }
-    format!("0 {schedule}").parse::<cron::Schedule>().map(|_| ()).map_err(|e| e.to_string())
+    format!("0 {schedule}")
+        .parse::<cron::Schedule>()
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 #[async_trait::async_trait]
@@ -138,39 +170,69 @@ impl Strategy for RepositoryStrategy {
         let mut errs = Vec::new();
         let name = str_at(obj, &["metadata", "name"]).unwrap_or_default();
         if name.len() > 63 {
-            errs.push(FieldError::invalid("metadata.name", name, "metadata.name must be no more than 63 characters"));
+            errs.push(FieldError::invalid(
+                "metadata.name",
+                name,
+                "metadata.name must be no more than 63 characters",
+            ));
         }
         let t = str_at(obj, &["spec", "type"]).unwrap_or_default();
         match t {
             "git" => match str_at(obj, &["spec", "git", "repo"]) {
                 Some(r) if !r.trim().is_empty() => {}
-                _ => errs.push(FieldError::required("spec.git.repo", "git repository address is required")),
+                _ => errs.push(FieldError::required(
+                    "spec.git.repo",
+                    "git repository address is required",
+                )),
             },
             "oci" => match str_at(obj, &["spec", "oci", "registry"]) {
                 Some(r) if !r.trim().is_empty() => {}
-                _ => errs.push(FieldError::required("spec.oci.registry", "OCI registry address is required")),
+                _ => errs.push(FieldError::required(
+                    "spec.oci.registry",
+                    "OCI registry address is required",
+                )),
             },
             "" => errs.push(FieldError::required("spec.type", "")),
-            other => errs.push(FieldError::not_supported("spec.type", other, &["git", "oci"])),
+            other => errs.push(FieldError::not_supported(
+                "spec.type",
+                other,
+                &["git", "oci"],
+            )),
         }
         if let Some(b) = str_at(obj, &["spec", "git", "branch"]) {
             if b.is_empty() {
-                errs.push(FieldError::invalid("spec.git.branch", b, "should be at least 1 chars long"));
+                errs.push(FieldError::invalid(
+                    "spec.git.branch",
+                    b,
+                    "should be at least 1 chars long",
+                ));
             }
         }
         if let Some(c) = str_at(obj, &["spec", "content"]) {
             if !c.is_empty() && c != "Package" {
-                errs.push(FieldError::invalid("spec.content", c, "The 'content' field is deprecated, its only valid value is 'Package'"));
+                errs.push(FieldError::invalid(
+                    "spec.content",
+                    c,
+                    "The 'content' field is deprecated, its only valid value is 'Package'",
+                ));
             }
         }
         if let Some(s) = str_at(obj, &["spec", "sync", "schedule"]).filter(|s| !s.is_empty()) {
             if let Err(e) = check_cron(s) {
-                errs.push(FieldError::invalid("spec.sync.schedule", s, &format!("invalid cron expression: {e}")));
+                errs.push(FieldError::invalid(
+                    "spec.sync.schedule",
+                    s,
+                    &format!("invalid cron expression: {e}"),
+                ));
             }
         }
         if let Some(t) = str_at(obj, &["spec", "sync", "runOnceAt"]).filter(|s| !s.is_empty()) {
             if t.parse::<jiff::Timestamp>().is_err() {
-                errs.push(FieldError::invalid("spec.sync.runOnceAt", t, "must be an RFC 3339 time"));
+                errs.push(FieldError::invalid(
+                    "spec.sync.runOnceAt",
+                    t,
+                    "must be an RFC 3339 time",
+                ));
             }
         }
         errs
@@ -182,7 +244,11 @@ impl Strategy for RepositoryStrategy {
             let before = str_at(old, path);
             let after = str_at(new, path);
             if before != after {
-                errs.push(FieldError::invalid(field, after.unwrap_or(""), &format!("{field} is immutable")));
+                errs.push(FieldError::invalid(
+                    *field,
+                    after.unwrap_or(""),
+                    &format!("{field} is immutable"),
+                ));
             }
         }
         errs
@@ -192,7 +258,12 @@ impl Strategy for RepositoryStrategy {
         check_conflicts(self, state, obj)
     }
 
-    async fn before_update(&self, state: &AppState, new: &Value, _old: &Value) -> Result<(), ApiError> {
+    async fn before_update(
+        &self,
+        state: &AppState,
+        new: &Value,
+        _old: &Value,
+    ) -> Result<(), ApiError> {
         check_conflicts(self, state, new)
     }
 
@@ -200,18 +271,28 @@ impl Strategy for RepositoryStrategy {
         let ready = obj
             .pointer("/status/conditions")
             .and_then(Value::as_array)
-            .and_then(|cs| cs.iter().find(|c| c.get("type").and_then(Value::as_str) == Some("Ready")))
+            .and_then(|cs| {
+                cs.iter()
+                    .find(|c| c.get("type").and_then(Value::as_str) == Some("Ready"))
+            })
             .and_then(|c| c.get("status").cloned())
             .unwrap_or(Value::Null);
-        let address = str_at(obj, &["spec", "git", "repo"]).or_else(|| str_at(obj, &["spec", "oci", "registry"]));
+        let address = str_at(obj, &["spec", "git", "repo"])
+            .or_else(|| str_at(obj, &["spec", "oci", "registry"]));
         vec![
             obj.pointer("/spec/type").cloned().unwrap_or(Value::Null),
             obj.pointer("/spec/content").cloned().unwrap_or(Value::Null),
-            obj.pointer("/spec/sync/schedule").cloned().unwrap_or(Value::Null),
-            obj.pointer("/spec/deployment").cloned().unwrap_or(Value::Null),
+            obj.pointer("/spec/sync/schedule")
+                .cloned()
+                .unwrap_or(Value::Null),
+            obj.pointer("/spec/deployment")
+                .cloned()
+                .unwrap_or(Value::Null),
             ready,
             address.map(|a| json!(a)).unwrap_or(Value::Null),
-            obj.pointer("/spec/git/branch").cloned().unwrap_or(Value::Null),
+            obj.pointer("/spec/git/branch")
+                .cloned()
+                .unwrap_or(Value::Null),
             json!(age(str_at(obj, &["metadata", "creationTimestamp"]))),
         ]
     }
@@ -232,8 +313,14 @@ fn default_spec(obj: &mut Value) {
 
 /// Porch's webhook rule: no two Repositories of a namespace on the same URL and
 /// branch with the same, root, or nested directories.
-fn check_conflicts(strategy: &RepositoryStrategy, state: &AppState, obj: &Value) -> Result<(), ApiError> {
-    let Some(url) = str_at(obj, &["spec", "git", "repo"]) else { return Ok(()) };
+fn check_conflicts(
+    strategy: &RepositoryStrategy,
+    state: &AppState,
+    obj: &Value,
+) -> Result<(), ApiError> {
+    let Some(url) = str_at(obj, &["spec", "git", "repo"]) else {
+        return Ok(());
+    };
     let ns = str_at(obj, &["metadata", "namespace"]);
     let name = str_at(obj, &["metadata", "name"]).unwrap_or_default();
     let url = normalize_url(url);
@@ -247,8 +334,12 @@ fn check_conflicts(strategy: &RepositoryStrategy, state: &AppState, obj: &Value)
         if other_name == name {
             continue;
         }
-        let Some(other_url) = str_at(v, &["spec", "git", "repo"]) else { continue };
-        if normalize_url(other_url) != url || str_at(v, &["spec", "git", "branch"]).unwrap_or("main") != branch {
+        let Some(other_url) = str_at(v, &["spec", "git", "repo"]) else {
+            continue;
+        };
+        if normalize_url(other_url) != url
+            || str_at(v, &["spec", "git", "branch"]).unwrap_or("main") != branch
+        {
             continue;
         }
         let other_dir = clean_dir(str_at(v, &["spec", "git", "directory"]));
@@ -258,7 +349,11 @@ fn check_conflicts(strategy: &RepositoryStrategy, state: &AppState, obj: &Value)
                 message: format!(
                     "RepositoryConflict: repository {name:?} conflicts with existing repository {other_name:?}: same git repository and branch with overlapping directories ({:?} and {:?})",
                     if dir.is_empty() { "/" } else { &dir },
-                    if other_dir.is_empty() { "/" } else { &other_dir },
+                    if other_dir.is_empty() {
+                        "/"
+                    } else {
+                        &other_dir
+                    },
                 ),
             });
         }
@@ -272,7 +367,10 @@ mod tests {
 
     #[test]
     fn urls_and_directories() {
-        assert_eq!(normalize_url("HTTP://Example.com/Repo.git/"), normalize_url("https://example.com/repo"));
+        assert_eq!(
+            normalize_url("HTTP://Example.com/Repo.git/"),
+            normalize_url("https://example.com/repo")
+        );
         assert!(dirs_overlap("", "a"));
         assert!(dirs_overlap("a", "a/b"));
         assert!(!dirs_overlap("a", "ab"));
@@ -294,6 +392,6 @@ mod tests {
         let new = json!({"spec": {"type": "git", "git": {"repo": "b", "branch": "main"}}});
         let errs = s.validate_update(&new, &old);
         assert_eq!(errs.len(), 1);
-        assert!(errs[0].message.contains("spec.git.repo is immutable"));
+        assert!(errs[0].to_string().contains("spec.git.repo is immutable"));
     }
 }

@@ -44,8 +44,11 @@ pub async fn read(headers: &HeaderMap, body: Body, limit: usize) -> Result<bytes
     let mut over = false;
     let mut drained: u64 = 0;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| ApiError::BadRequest(format!("reading request body: {e}")))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let frame =
+            frame.map_err(|e| ApiError::BadRequest(format!("reading request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         if over {
             drained += data.len() as u64;
             if drained > 4 * limit as u64 {
@@ -81,16 +84,26 @@ pub fn decode_object(headers: &HeaderMap, bytes: &[u8]) -> Result<Decoded, ApiEr
         Ok(BodyFormat::Json) => {
             let d = porch_apimachinery::decode::parse_json(bytes, FieldValidation::Warn)
                 .map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            Ok(Decoded { value: d.value, duplicates: d.warnings })
+            Ok(Decoded {
+                value: d.value,
+                duplicates: d.warnings,
+            })
         }
         Ok(BodyFormat::Yaml) => {
-            let value = porch_apimachinery::decode::yaml_to_json(bytes).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-            Ok(Decoded { value, duplicates: Vec::new() })
+            let value = porch_apimachinery::decode::yaml_to_json(bytes)
+                .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            Ok(Decoded {
+                value,
+                duplicates: Vec::new(),
+            })
         }
         Ok(BodyFormat::Protobuf) => {
             let value = porch_apimachinery::protobuf::decode_object(bytes)
                 .map_err(|e| ApiError::BadRequest(format!("decoding protobuf body: {e}")))?;
-            Ok(Decoded { value, duplicates: Vec::new() })
+            Ok(Decoded {
+                value,
+                duplicates: Vec::new(),
+            })
         }
         Err(e) => Err(ApiError::UnsupportedMediaType(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf ({e})"
@@ -99,14 +112,24 @@ pub fn decode_object(headers: &HeaderMap, bytes: &[u8]) -> Result<Decoded, ApiEr
 }
 
 /// Apply `fieldValidation` to unknown and duplicate fields: Strict → 400, Warn → warnings.
-pub fn check_fields(mode: FieldValidation, unknown: &[String], duplicates: &[String]) -> Result<Vec<String>, ApiError> {
-    let mut problems: Vec<String> = unknown.iter().map(|p| format!("unknown field {}", go_quote(p))).collect();
+pub fn check_fields(
+    mode: FieldValidation,
+    unknown: &[String],
+    duplicates: &[String],
+) -> Result<Vec<String>, ApiError> {
+    let mut problems: Vec<String> = unknown
+        .iter()
+        .map(|p| format!("unknown field {}", go_quote(p)))
+        .collect();
     problems.extend(duplicates.iter().cloned());
     match mode {
         FieldValidation::Ignore => Ok(Vec::new()),
         FieldValidation::Warn => Ok(problems),
         FieldValidation::Strict if problems.is_empty() => Ok(Vec::new()),
-        FieldValidation::Strict => Err(ApiError::BadRequest(format!("strict decoding error: {}", problems.join(", ")))),
+        FieldValidation::Strict => Err(ApiError::BadRequest(format!(
+            "strict decoding error: {}",
+            problems.join(", ")
+        ))),
     }
 }
 

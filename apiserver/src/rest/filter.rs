@@ -21,19 +21,30 @@ pub struct Filter {
 
 impl Filter {
     /// Parse `labelSelector` and `fieldSelector`; 400 on bad syntax or unsupported fields.
-    pub fn from_query(query: &Query, strategy: Arc<dyn Strategy>, url_namespace: Option<&str>) -> Result<Filter, ApiError> {
-        let labels = match query.get("labelSelector").filter(|s| !s.trim().is_empty()) {
-            Some(s) => Some(LabelSelector::parse(s).map_err(|e| ApiError::BadRequest(format!("unable to parse requirement: {e}")))?),
-            None => None,
-        };
+    pub fn from_query(
+        query: &Query,
+        strategy: Arc<dyn Strategy>,
+        url_namespace: Option<&str>,
+    ) -> Result<Filter, ApiError> {
+        let labels =
+            match query.get("labelSelector").filter(|s| !s.trim().is_empty()) {
+                Some(s) => Some(LabelSelector::parse(s).map_err(|e| {
+                    ApiError::BadRequest(format!("unable to parse requirement: {e}"))
+                })?),
+                None => None,
+            };
         let fields = match query.get("fieldSelector").filter(|s| !s.trim().is_empty()) {
             Some(s) => {
-                let sel = FieldSelector::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+                let sel =
+                    FieldSelector::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))?;
                 let def = strategy.def();
                 for r in sel.requirements() {
                     let f = r.field.as_str();
-                    if f != "metadata.name" && f != "metadata.namespace" && !def.fields.contains(&f) {
-                        return Err(ApiError::BadRequest(format!("field label not supported: {f}")));
+                    if f != "metadata.name" && f != "metadata.namespace" && !def.fields.contains(&f)
+                    {
+                        return Err(ApiError::BadRequest(format!(
+                            "field label not supported: {f}"
+                        )));
                     }
                 }
                 if let (Some(ns), Some(want)) = (url_namespace, sel.exact("metadata.namespace")) {
@@ -47,7 +58,11 @@ impl Filter {
             }
             None => None,
         };
-        Ok(Filter { labels, fields, strategy })
+        Ok(Filter {
+            labels,
+            fields,
+            strategy,
+        })
     }
 
     /// True when neither selector constrains anything.
@@ -65,7 +80,11 @@ impl Filter {
             let labels: BTreeMap<String, String> = obj
                 .pointer("/metadata/labels")
                 .and_then(Value::as_object)
-                .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string())))
+                        .collect()
+                })
                 .unwrap_or_default();
             if !sel.matches(&labels) {
                 return false;
@@ -74,9 +93,15 @@ impl Filter {
         if let Some(sel) = &self.fields {
             let strategy = &self.strategy;
             return sel.matches(|field| match field {
-                "metadata.name" => obj.pointer("/metadata/name").and_then(Value::as_str).map(str::to_string),
+                "metadata.name" => obj
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
                 "metadata.namespace" => Some(
-                    obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string(),
+                    obj.pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
                 ),
                 other => strategy.field_value(obj, other),
             });

@@ -32,7 +32,8 @@ pub fn parse(method: &Method, path: &str, watch: bool) -> Option<RequestInfo> {
     let (namespace, rest) = match rest {
         ["namespaces", ns, tail @ ..] if !tail.is_empty() => {
             // `/api/v1/namespaces/{name}/status` style: a namespace subresource.
-            if group.is_empty() && tail.len() == 1 && (tail[0] == "status" || tail[0] == "finalize") {
+            if group.is_empty() && tail.len() == 1 && (tail[0] == "status" || tail[0] == "finalize")
+            {
                 (None, rest)
             } else {
                 (Some(ns.to_string()), tail)
@@ -57,7 +58,15 @@ pub fn parse(method: &Method, path: &str, watch: bool) -> Option<RequestInfo> {
         ("DELETE", false) => "deletecollection",
         _ => return None,
     };
-    Some(RequestInfo { verb, group, version, namespace, resource, name, subresource })
+    Some(RequestInfo {
+        verb,
+        group,
+        version,
+        namespace,
+        resource,
+        name,
+        subresource,
+    })
 }
 
 #[cfg(test)]
@@ -70,26 +79,64 @@ mod tests {
 
     #[test]
     fn namespaced_paths() {
-        let i = p(Method::GET, "/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions", false);
-        assert_eq!((i.verb, i.namespace.as_deref(), i.resource.as_str()), ("list", Some("default"), "packagerevisions"));
-        let i = p(Method::PUT, "/apis/porch.kpt.dev/v1alpha1/namespaces/ns/packagerevisions/x/approval", false);
-        assert_eq!((i.verb, i.name.as_deref(), i.subresource.as_deref()), ("update", Some("x"), Some("approval")));
-        let i = p(Method::GET, "/apis/config.porch.kpt.dev/v1alpha1/repositories", true);
+        let i = p(
+            Method::GET,
+            "/apis/porch.kpt.dev/v1alpha1/namespaces/default/packagerevisions",
+            false,
+        );
+        assert_eq!(
+            (i.verb, i.namespace.as_deref(), i.resource.as_str()),
+            ("list", Some("default"), "packagerevisions")
+        );
+        let i = p(
+            Method::PUT,
+            "/apis/porch.kpt.dev/v1alpha1/namespaces/ns/packagerevisions/x/approval",
+            false,
+        );
+        assert_eq!(
+            (i.verb, i.name.as_deref(), i.subresource.as_deref()),
+            ("update", Some("x"), Some("approval"))
+        );
+        let i = p(
+            Method::GET,
+            "/apis/config.porch.kpt.dev/v1alpha1/repositories",
+            true,
+        );
         assert_eq!((i.verb, i.namespace), ("watch", None));
-        let i = p(Method::DELETE, "/apis/config.porch.kpt.dev/v1alpha1/namespaces/a/repositories", false);
+        let i = p(
+            Method::DELETE,
+            "/apis/config.porch.kpt.dev/v1alpha1/namespaces/a/repositories",
+            false,
+        );
         assert_eq!(i.verb, "deletecollection");
     }
 
     #[test]
     fn core_namespaces() {
         let i = p(Method::GET, "/api/v1/namespaces", false);
-        assert_eq!((i.resource.as_str(), i.name, i.namespace), ("namespaces", None, None));
+        assert_eq!(
+            (i.resource.as_str(), i.name, i.namespace),
+            ("namespaces", None, None)
+        );
         let i = p(Method::GET, "/api/v1/namespaces/foo", false);
-        assert_eq!((i.resource.as_str(), i.name.as_deref()), ("namespaces", Some("foo")));
+        assert_eq!(
+            (i.resource.as_str(), i.name.as_deref()),
+            ("namespaces", Some("foo"))
+        );
         let i = p(Method::POST, "/api/v1/namespaces/foo/secrets", false);
-        assert_eq!((i.resource.as_str(), i.namespace.as_deref(), i.verb), ("secrets", Some("foo"), "create"));
+        assert_eq!(
+            (i.resource.as_str(), i.namespace.as_deref(), i.verb),
+            ("secrets", Some("foo"), "create")
+        );
         let i = p(Method::PUT, "/api/v1/namespaces/foo/status", false);
-        assert_eq!((i.resource.as_str(), i.name.as_deref(), i.subresource.as_deref()), ("namespaces", Some("foo"), Some("status")));
+        assert_eq!(
+            (
+                i.resource.as_str(),
+                i.name.as_deref(),
+                i.subresource.as_deref()
+            ),
+            ("namespaces", Some("foo"), Some("status"))
+        );
     }
 
     #[test]

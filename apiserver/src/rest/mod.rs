@@ -1,7 +1,9 @@
 //! The one generic REST path for every resource: parse the request, find the
 //! resource's strategy, authorise, and run the verb's generic logic.
 
+pub mod apply;
 pub mod body;
+pub mod delete;
 pub mod filter;
 pub mod info;
 pub mod output;
@@ -50,7 +52,9 @@ impl Ctx {
 
     /// Store key of object `name` in the request's namespace.
     pub fn key(&self, name: &str) -> String {
-        self.strategy.def().key(self.info.namespace.as_deref(), name)
+        self.strategy
+            .def()
+            .key(self.info.namespace.as_deref(), name)
     }
 
     /// Wait until the cache holds every write the Store acknowledged.
@@ -60,7 +64,11 @@ impl Ctx {
 }
 
 /// Serve a request whose path is a resource path; `None` when it is not one.
-pub async fn serve(state: SharedState, user: UserInfo, req: Request<Body>) -> Option<Result<Response, ApiError>> {
+pub async fn serve(
+    state: SharedState,
+    user: UserInfo,
+    req: Request<Body>,
+) -> Option<Result<Response, ApiError>> {
     let (parts, body) = req.into_parts();
     let query = Query::parse(parts.uri.query());
     let info = info::parse(&parts.method, parts.uri.path(), query.flag("watch"))?;
@@ -102,7 +110,14 @@ async fn dispatch(
     }
     state.auth.authorize(&user, &info)?;
     let name = info.name.clone();
-    let ctx = Ctx { state, info, strategy, query, headers, user };
+    let ctx = Ctx {
+        state,
+        info,
+        strategy,
+        query,
+        headers,
+        user,
+    };
     let span = tracing::info_span!("request", verb = ctx.info.verb, resource = %ctx.info.resource, name = name.as_deref().unwrap_or(""), namespace = ctx.info.namespace.as_deref().unwrap_or(""));
     let _ = span.enter();
     match (ctx.info.verb, name.as_deref()) {
@@ -110,11 +125,16 @@ async fn dispatch(
         ("list", _) => read::list(&ctx).await,
         ("watch", _) => watch::watch(&ctx).await,
         ("create", None) => write::create(&ctx, body).await,
-        ("create", Some(_)) => Err(ApiError::MethodNotAllowed("POST on a named resource is not supported".into())),
+        ("create", Some(_)) => Err(ApiError::MethodNotAllowed(
+            "POST on a named resource is not supported".into(),
+        )),
         ("update", Some(n)) => write::update(&ctx, n, body).await,
         ("patch", Some(n)) => write::patch(&ctx, n, body).await,
-        ("delete", Some(n)) => write::delete(&ctx, n, body).await,
-        ("deletecollection", _) => write::delete_collection(&ctx, body).await,
-        _ => Err(ApiError::MethodNotAllowed(format!("{} is not supported here", method.as_str()))),
+        ("delete", Some(n)) => delete::delete(&ctx, n, body).await,
+        ("deletecollection", _) => delete::delete_collection(&ctx, body).await,
+        _ => Err(ApiError::MethodNotAllowed(format!(
+            "{} is not supported here",
+            method.as_str()
+        ))),
     }
 }

@@ -49,7 +49,10 @@ fn meta_version(v: porch_apimachinery::table::MetaVersion) -> &'static str {
 pub fn json_response(code: StatusCode, body: impl Into<Body>, warnings: &[String]) -> Response {
     let mut resp = Response::new(body.into());
     *resp.status_mut() = code;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for w in warnings {
         let text = format!("299 - {}", json!(w));
         if let Ok(v) = HeaderValue::from_str(&text) {
@@ -97,8 +100,16 @@ fn partial_metadata(obj: &Value, meta_api: &str) -> Value {
 }
 
 /// One Table row.
-pub fn table_row(strategy: &dyn Strategy, obj: &Value, include: IncludeObject, meta_api: &str) -> Value {
-    let name = obj.pointer("/metadata/name").cloned().unwrap_or(Value::String(String::new()));
+pub fn table_row(
+    strategy: &dyn Strategy,
+    obj: &Value,
+    include: IncludeObject,
+    meta_api: &str,
+) -> Value {
+    let name = obj
+        .pointer("/metadata/name")
+        .cloned()
+        .unwrap_or(Value::String(String::new()));
     let mut cells = vec![name];
     cells.extend(strategy.cells(obj));
     let mut row = json!({"cells": cells});
@@ -132,13 +143,20 @@ impl ListMeta {
 
 /// Render a list in the negotiated output. Plain JSON lists concatenate the
 /// cached encodings of the items (no re-encoding).
-pub fn list_body(strategy: &dyn Strategy, items: &[Arc<Cached>], meta: &ListMeta, output: Output, include: IncludeObject) -> Bytes {
+pub fn list_body(
+    strategy: &dyn Strategy,
+    items: &[Arc<Cached>],
+    meta: &ListMeta,
+    output: Output,
+    include: IncludeObject,
+) -> Bytes {
     let def = strategy.def();
     match output {
         Output::Json => {
             let head = json!({"kind": def.list_kind(), "apiVersion": def.group_version(), "metadata": meta.to_json()});
             let head = head.to_string();
-            let size: usize = items.iter().map(|i| i.json.len() + 1).sum::<usize>() + head.len() + 16;
+            let size: usize =
+                items.iter().map(|i| i.json.len() + 1).sum::<usize>() + head.len() + 16;
             let mut buf = BytesMut::with_capacity(size);
             // `{"kind":..,"metadata":{..}` + `,"items":[` ... `]}`
             buf.put_slice(&head.as_bytes()[..head.len() - 1]);
@@ -153,13 +171,19 @@ pub fn list_body(strategy: &dyn Strategy, items: &[Arc<Cached>], meta: &ListMeta
             buf.freeze()
         }
         Output::Table(api) => {
-            let rows: Vec<Value> = items.iter().map(|i| table_row(strategy, &i.value, include, api)).collect();
+            let rows: Vec<Value> = items
+                .iter()
+                .map(|i| table_row(strategy, &i.value, include, api))
+                .collect();
             let t = json!({"kind": "Table", "apiVersion": api, "metadata": meta.to_json(),
                 "columnDefinitions": column_definitions(strategy), "rows": rows});
             Bytes::from(t.to_string())
         }
         Output::Metadata(api) => {
-            let items: Vec<Value> = items.iter().map(|i| partial_metadata(&i.value, api)).collect();
+            let items: Vec<Value> = items
+                .iter()
+                .map(|i| partial_metadata(&i.value, api))
+                .collect();
             let l = json!({"kind": "PartialObjectMetadataList", "apiVersion": api, "metadata": meta.to_json(), "items": items});
             Bytes::from(l.to_string())
         }
@@ -167,7 +191,12 @@ pub fn list_body(strategy: &dyn Strategy, items: &[Arc<Cached>], meta: &ListMeta
 }
 
 /// Render one object in the negotiated output.
-pub fn object_body(strategy: &dyn Strategy, obj: &Cached, output: Output, include: IncludeObject) -> Bytes {
+pub fn object_body(
+    strategy: &dyn Strategy,
+    obj: &Cached,
+    output: Output,
+    include: IncludeObject,
+) -> Bytes {
     match output {
         Output::Json => obj.json.clone(),
         Output::Table(api) => {
@@ -190,7 +219,11 @@ pub fn human_duration(secs: i64) -> String {
     let m = s / 60;
     if m < 10 {
         let rs = s % 60;
-        return if rs == 0 { format!("{m}m") } else { format!("{m}m{rs}s") };
+        return if rs == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{rs}s")
+        };
     }
     if m < 180 {
         return format!("{m}m");
@@ -198,21 +231,33 @@ pub fn human_duration(secs: i64) -> String {
     let h = s / 3600;
     if h < 8 {
         let rm = (s / 60) % 60;
-        return if rm == 0 { format!("{h}h") } else { format!("{h}h{rm}m") };
+        return if rm == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{rm}m")
+        };
     }
     if h < 48 {
         return format!("{h}h");
     }
     if h < 24 * 8 {
         let rh = h % 24;
-        return if rh == 0 { format!("{}d", h / 24) } else { format!("{}d{rh}h", h / 24) };
+        return if rh == 0 {
+            format!("{}d", h / 24)
+        } else {
+            format!("{}d{rh}h", h / 24)
+        };
     }
     if h < 24 * 365 * 2 {
         return format!("{}d", h / 24);
     }
     if h < 24 * 365 * 8 {
         let dy = (h / 24) % 365;
-        return if dy == 0 { format!("{}y", h / 24 / 365) } else { format!("{}y{dy}d", h / 24 / 365) };
+        return if dy == 0 {
+            format!("{}y", h / 24 / 365)
+        } else {
+            format!("{}y{dy}d", h / 24 / 365)
+        };
     }
     format!("{}y", h / 24 / 365)
 }

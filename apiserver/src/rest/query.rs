@@ -21,7 +21,11 @@ impl Query {
 
     /// The last value of `key` (Kubernetes takes the last), if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A boolean flag: `true`/`1` (and a bare key) are true.
@@ -42,7 +46,12 @@ impl Query {
 
     /// `dryRun=All` (any other value is rejected as kube-apiserver does).
     pub fn dry_run(&self) -> Result<bool, ApiError> {
-        let values: Vec<&str> = self.pairs.iter().filter(|(k, _)| k == "dryRun").map(|(_, v)| v.as_str()).collect();
+        let values: Vec<&str> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| k == "dryRun")
+            .map(|(_, v)| v.as_str())
+            .collect();
         for v in &values {
             if *v != "All" {
                 return Err(ApiError::BadRequest(format!(
@@ -68,9 +77,9 @@ impl Query {
     /// The field manager, defaulted from the user agent as kube-apiserver does.
     pub fn field_manager(&self, user_agent: Option<&str>) -> Result<Option<String>, ApiError> {
         match self.get("fieldManager") {
-            Some(m) if m.chars().count() > 128 => {
-                Err(ApiError::BadRequest("fieldManager: Too long: may not be more than 128 bytes".into()))
-            }
+            Some(m) if m.chars().count() > 128 => Err(ApiError::BadRequest(
+                "fieldManager: Too long: may not be more than 128 bytes".into(),
+            )),
             Some(m) if !m.is_empty() => Ok(Some(m.to_string())),
             _ => Ok(user_agent.map(|ua| ua.split('/').next().unwrap_or(ua).to_string())),
         }

@@ -17,14 +17,20 @@ pub async fn get(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let out = output::negotiate(ctx.accept())?;
     let include = IncludeObject::parse(ctx.query.get("includeObject"))?;
     ctx.sync().await?;
-    let obj = ctx.state.objects.cache().get(&ctx.key(name)).ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
+    let obj = ctx
+        .state
+        .objects
+        .cache()
+        .get(&ctx.key(name))
+        .ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
     let body = output::object_body(ctx.strategy.as_ref(), &obj, out, include);
     Ok(output::json_response(StatusCode::OK, body, &[]))
 }
 
 /// An opaque continue token: the list revision and the last key returned.
 fn encode_continue(rv: u64, key: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json!({"v": "meta.k8s.io/v1", "rv": rv, "start": key}).to_string())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(json!({"v": "meta.k8s.io/v1", "rv": rv, "start": key}).to_string())
 }
 
 fn decode_continue(token: &str) -> Result<(u64, String), ApiError> {
@@ -33,8 +39,14 @@ fn decode_continue(token: &str) -> Result<(u64, String), ApiError> {
         .decode(token.trim_end_matches('='))
         .map_err(|_| bad())?;
     let v: serde_json::Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    let rv = v.get("rv").and_then(serde_json::Value::as_u64).ok_or_else(bad)?;
-    let start = v.get("start").and_then(serde_json::Value::as_str).ok_or_else(bad)?;
+    let rv = v
+        .get("rv")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or_else(bad)?;
+    let start = v
+        .get("start")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(bad)?;
     Ok((rv, start.to_string()))
 }
 
@@ -42,12 +54,21 @@ fn decode_continue(token: &str) -> Result<(u64, String), ApiError> {
 pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     let out = output::negotiate(ctx.accept())?;
     let include = IncludeObject::parse(ctx.query.get("includeObject"))?;
-    let filter = Filter::from_query(&ctx.query, ctx.strategy.clone(), ctx.info.namespace.as_deref())?;
+    let filter = Filter::from_query(
+        &ctx.query,
+        ctx.strategy.clone(),
+        ctx.info.namespace.as_deref(),
+    )?;
     let limit = ctx.query.uint("limit")?.unwrap_or(0) as usize;
     let cache = ctx.state.objects.cache();
-    match (ctx.query.get("resourceVersionMatch"), ctx.query.get("resourceVersion")) {
+    match (
+        ctx.query.get("resourceVersionMatch"),
+        ctx.query.get("resourceVersion"),
+    ) {
         (Some(m), _) if !m.is_empty() && m != "NotOlderThan" && m != "Exact" => {
-            return Err(ApiError::BadRequest(format!("resourceVersionMatch: Unsupported value: {m:?}")));
+            return Err(ApiError::BadRequest(format!(
+                "resourceVersionMatch: Unsupported value: {m:?}"
+            )));
         }
         (Some(m), None | Some("")) if !m.is_empty() => {
             return Err(ApiError::BadRequest(
@@ -56,7 +77,10 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         }
         _ => {}
     }
-    let prefix = ctx.strategy.def().namespace_prefix(ctx.info.namespace.as_deref());
+    let prefix = ctx
+        .strategy
+        .def()
+        .namespace_prefix(ctx.info.namespace.as_deref());
     let start_after = match ctx.query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => {
             let (rv, start) = decode_continue(token)?;
@@ -64,7 +88,9 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
                 return Err(ApiError::Expired(CONTINUE_EXPIRED.into()));
             }
             if !start.starts_with(&prefix) {
-                return Err(ApiError::BadRequest(format!("continue key is not valid: {token:?}")));
+                return Err(ApiError::BadRequest(format!(
+                    "continue key is not valid: {token:?}"
+                )));
             }
             Some(start)
         }
@@ -106,7 +132,11 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     let meta = ListMeta {
         resource_version: rv,
         continue_token,
-        remaining: if filter.is_everything() { Some(remaining) } else { None },
+        remaining: if filter.is_everything() {
+            Some(remaining)
+        } else {
+            None
+        },
     };
     let body = output::list_body(ctx.strategy.as_ref(), &items, &meta, out, include);
     Ok(output::json_response(StatusCode::OK, body, &[]))
@@ -119,8 +149,14 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip_and_reject_garbage() {
         let t = encode_continue(42, "/registry/x/y/ns/a");
-        assert_eq!(decode_continue(&t).unwrap(), (42, "/registry/x/y/ns/a".to_string()));
+        assert_eq!(
+            decode_continue(&t).unwrap(),
+            (42, "/registry/x/y/ns/a".to_string())
+        );
         assert!(decode_continue("not-a-token!").is_err());
-        assert!(decode_continue(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("{}")).is_err());
+        assert!(
+            decode_continue(&base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("{}"))
+                .is_err()
+        );
     }
 }

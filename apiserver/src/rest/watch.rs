@@ -41,7 +41,11 @@ impl Encoder {
                 return Bytes::from(line);
             }
             Output::Table(api) => {
-                let columns = if self.sent_columns { json!([]) } else { output::column_definitions(self.strategy.as_ref()) };
+                let columns = if self.sent_columns {
+                    json!([])
+                } else {
+                    output::column_definitions(self.strategy.as_ref())
+                };
                 self.sent_columns = true;
                 json!({"kind": "Table", "apiVersion": api, "metadata": {"resourceVersion": obj.rv.to_string()},
                     "columnDefinitions": columns,
@@ -59,7 +63,9 @@ impl Encoder {
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }
-        line(&json!({"type": "BOOKMARK", "object": {"kind": def.kind, "apiVersion": def.group_version(), "metadata": meta}}))
+        line(
+            &json!({"type": "BOOKMARK", "object": {"kind": def.kind, "apiVersion": def.group_version(), "metadata": meta}}),
+        )
     }
 }
 
@@ -99,7 +105,10 @@ impl Watcher {
             EventType::Added => now.then_some("ADDED"),
             EventType::Deleted => now.then_some("DELETED"),
             EventType::Modified => {
-                let before = ev.prev.as_ref().is_some_and(|p| self.filter.matches(&p.value));
+                let before = ev
+                    .prev
+                    .as_ref()
+                    .is_some_and(|p| self.filter.matches(&p.value));
                 match (before, now) {
                     (true, true) => Some("MODIFIED"),
                     (false, true) => Some("ADDED"),
@@ -126,7 +135,11 @@ impl Watcher {
 pub async fn watch(ctx: &Ctx) -> Result<Response, ApiError> {
     let output = output::negotiate(ctx.accept())?;
     let include = IncludeObject::parse(ctx.query.get("includeObject"))?;
-    let filter = Filter::from_query(&ctx.query, ctx.strategy.clone(), ctx.info.namespace.as_deref())?;
+    let filter = Filter::from_query(
+        &ctx.query,
+        ctx.strategy.clone(),
+        ctx.info.namespace.as_deref(),
+    )?;
     let timeout = ctx.query.uint("timeoutSeconds")?.map(Duration::from_secs);
     let bookmarks = ctx.query.flag("allowWatchBookmarks");
     let send_initial = ctx.query.flag("sendInitialEvents");
@@ -143,12 +156,18 @@ pub async fn watch(ctx: &Ctx) -> Result<Response, ApiError> {
         });
     }
     let cache = ctx.state.objects.cache().clone();
-    let prefix = ctx.strategy.def().namespace_prefix(ctx.info.namespace.as_deref());
+    let prefix = ctx
+        .strategy
+        .def()
+        .namespace_prefix(ctx.info.namespace.as_deref());
 
     // Initial state: for an unset/"0" resourceVersion, or when sendInitialEvents asks for it.
     let explicit_rv = match rv_param {
         Some("0") | None => None,
-        Some(v) => Some(v.parse::<u64>().map_err(|_| ApiError::BadRequest(format!("invalid resource version: {v:?}")))?),
+        Some(v) => Some(
+            v.parse::<u64>()
+                .map_err(|_| ApiError::BadRequest(format!("invalid resource version: {v:?}")))?,
+        ),
     };
     let initial = send_initial || explicit_rv.is_none();
     let (initial_items, after) = if initial {
@@ -169,7 +188,12 @@ pub async fn watch(ctx: &Ctx) -> Result<Response, ApiError> {
     let mut w = Watcher {
         prefix,
         filter,
-        encoder: Encoder { strategy: ctx.strategy.clone(), output, include, sent_columns: false },
+        encoder: Encoder {
+            strategy: ctx.strategy.clone(),
+            output,
+            include,
+            sent_columns: false,
+        },
         tx,
         last_seq: 0,
         last_rv: after,
@@ -243,6 +267,7 @@ pub async fn watch(ctx: &Ctx) -> Result<Response, ApiError> {
         Output::Table(_) => "application/json;as=Table;v=v1;g=meta.k8s.io",
         Output::Metadata(_) => "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io",
     };
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     Ok(resp)
 }

@@ -11,19 +11,20 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::body::{self, check_fields};
-use super::filter::Filter;
 use super::output;
 use crate::error::{ApiError, FieldError};
 use crate::storage::cache::Cached;
 use crate::storage::objects::WriteError;
 
-const PATCH_ATTEMPTS: usize = 8;
+pub(super) const PATCH_ATTEMPTS: usize = 8;
 
-fn now() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+pub(super) fn now() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
-fn meta_mut(obj: &mut Value) -> Result<&mut serde_json::Map<String, Value>, ApiError> {
+pub(super) fn meta_mut(obj: &mut Value) -> Result<&mut serde_json::Map<String, Value>, ApiError> {
     let root = obj
         .as_object_mut()
         .ok_or_else(|| ApiError::BadRequest("the request body must be a JSON object".into()))?;
@@ -33,14 +34,21 @@ fn meta_mut(obj: &mut Value) -> Result<&mut serde_json::Map<String, Value>, ApiE
         .ok_or_else(|| ApiError::BadRequest("metadata must be an object".into()))
 }
 
-fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
-    obj.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).filter(|s| !s.is_empty())
+pub(super) fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
+    obj.get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
 }
 
-fn finalizers(obj: &Value) -> Vec<String> {
+pub(super) fn finalizers(obj: &Value) -> Vec<String> {
     obj.pointer("/metadata/finalizers")
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -55,7 +63,7 @@ fn rv_of(obj: &Value) -> Result<Option<u64>, ApiError> {
 }
 
 impl Ctx {
-    fn write_error(&self, name: &str, e: WriteError) -> ApiError {
+    pub(super) fn write_error(&self, name: &str, e: WriteError) -> ApiError {
         match e {
             WriteError::Exists => ApiError::AlreadyExists(self.subject(name)),
             WriteError::Stale => ApiError::stale(self.subject(name)),
@@ -64,17 +72,19 @@ impl Ctx {
         }
     }
 
-    fn invalid(&self, name: &str, causes: Vec<FieldError>) -> ApiError {
+    pub(super) fn invalid(&self, name: &str, causes: Vec<FieldError>) -> ApiError {
         let def = self.strategy.def();
         ApiError::invalid(def.group, def.kind, name, causes)
     }
 
     /// apiVersion/kind of a body must be this resource's (filled in when absent).
-    fn check_type(&self, obj: &mut Value) -> Result<(), ApiError> {
+    pub(super) fn check_type(&self, obj: &mut Value) -> Result<(), ApiError> {
         let def = self.strategy.def();
         let gv = def.group_version();
         if !obj.is_object() {
-            return Err(ApiError::BadRequest("the request body must be a JSON object".into()));
+            return Err(ApiError::BadRequest(
+                "the request body must be a JSON object".into(),
+            ));
         }
         match obj.get("apiVersion").and_then(Value::as_str) {
             Some(v) if !v.is_empty() && v != gv => {
@@ -97,11 +107,13 @@ impl Ctx {
     }
 
     /// Namespace from the URL; a different one in the body is a 400.
-    fn check_namespace(&self, obj: &mut Value) -> Result<(), ApiError> {
+    pub(super) fn check_namespace(&self, obj: &mut Value) -> Result<(), ApiError> {
         let url_ns = self.info.namespace.clone();
         let body_ns = meta_str(obj, "namespace").map(str::to_string);
         if self.strategy.def().namespaced {
-            let ns = url_ns.ok_or_else(|| ApiError::BadRequest("the namespace of the object is required".into()))?;
+            let ns = url_ns.ok_or_else(|| {
+                ApiError::BadRequest("the namespace of the object is required".into())
+            })?;
             if body_ns.is_some_and(|b| b != ns) {
                 return Err(ApiError::BadRequest(
                     "the namespace of the provided object does not match the namespace sent on the request".into(),
@@ -115,36 +127,53 @@ impl Ctx {
     }
 
     /// Typed round trip plus fieldValidation; returns warnings.
-    fn normalize(&self, obj: Value, duplicates: &[String]) -> Result<(Value, Vec<String>), ApiError> {
-        let n = self.strategy.normalize(obj).map_err(|e| ApiError::BadRequest(format!("decoding the object: {e}")))?;
+    pub(super) fn normalize(
+        &self,
+        obj: Value,
+        duplicates: &[String],
+    ) -> Result<(Value, Vec<String>), ApiError> {
+        let n = self
+            .strategy
+            .normalize(obj)
+            .map_err(|e| ApiError::BadRequest(format!("decoding the object: {e}")))?;
         let warnings = check_fields(self.query.field_validation()?, &n.unknown, duplicates)?;
         Ok((n.value, warnings))
     }
 
-    async fn namespace_exists(&self) -> Result<(), ApiError> {
+    pub(super) async fn namespace_exists(&self) -> Result<(), ApiError> {
         let def = self.strategy.def();
         if !def.namespaced || !self.state.registry.has_core() {
             return Ok(());
         }
         let ns = self.info.namespace.as_deref().unwrap_or_default();
-        let key = format!("{}core/namespaces/{ns}", crate::storage::cache::REGISTRY_PREFIX);
+        let key = format!(
+            "{}core/namespaces/{ns}",
+            crate::storage::cache::REGISTRY_PREFIX
+        );
         if self.state.objects.cache().get(&key).is_none() {
-            return Err(ApiError::NotFound(crate::error::Subject::new("", "namespaces", ns)));
+            return Err(ApiError::NotFound(crate::error::Subject::new(
+                "",
+                "namespaces",
+                ns,
+            )));
         }
         Ok(())
     }
 
-    fn manager(&self) -> Result<Option<String>, ApiError> {
+    pub(super) fn manager(&self) -> Result<Option<String>, ApiError> {
         self.query.field_manager(self.header("user-agent"))
     }
 
-    fn track_fields(&self, old: Option<&Value>, new: &mut Value, operation: &str) -> Result<(), ApiError> {
-        let Some(manager) = self.manager()? else { return Ok(()) };
-        let managed: Vec<porch_apimachinery::meta::ManagedFieldsEntry> = old
-            .and_then(|o| o.pointer("/metadata/managedFields"))
-            .or_else(|| new.pointer("/metadata/managedFields"))
-            .and_then(|m| serde_json::from_value(m.clone()).ok())
-            .unwrap_or_default();
+    pub(super) fn track_fields(
+        &self,
+        old: Option<&Value>,
+        new: &mut Value,
+        operation: &str,
+    ) -> Result<(), ApiError> {
+        let Some(manager) = self.manager()? else {
+            return Ok(());
+        };
+        let managed = managed_of(old.or(Some(new)));
         let entries = porch_apimachinery::ssa::update_managed_fields(
             old,
             new,
@@ -159,12 +188,25 @@ impl Ctx {
     }
 }
 
-fn set_managed(obj: &mut Value, entries: Vec<porch_apimachinery::meta::ManagedFieldsEntry>) -> Result<(), ApiError> {
+/// The managedFields entries of an object (none when absent or malformed).
+pub(super) fn managed_of(obj: Option<&Value>) -> Vec<porch_apimachinery::meta::ManagedFieldsEntry> {
+    obj.and_then(|o| o.pointer("/metadata/managedFields"))
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default()
+}
+
+pub(super) fn set_managed(
+    obj: &mut Value,
+    entries: Vec<porch_apimachinery::meta::ManagedFieldsEntry>,
+) -> Result<(), ApiError> {
     let m = meta_mut(obj)?;
     if entries.is_empty() {
         m.remove("managedFields");
     } else {
-        m.insert("managedFields".into(), serde_json::to_value(entries).unwrap_or(Value::Null));
+        m.insert(
+            "managedFields".into(),
+            serde_json::to_value(entries).unwrap_or(Value::Null),
+        );
     }
     Ok(())
 }
@@ -177,12 +219,20 @@ fn default_create_meta(ctx: &Ctx, obj: &mut Value) -> Result<String, ApiError> {
         None => match meta_str(obj, "generateName") {
             Some(prefix) => porch_apimachinery::names::generate_name_random(prefix),
             None => {
-                return Err(ctx.invalid("", vec![FieldError::required("metadata.name", "name or generateName is required")]));
+                return Err(ctx.invalid(
+                    "",
+                    vec![FieldError::required(
+                        "metadata.name",
+                        "name or generateName is required",
+                    )],
+                ));
             }
         },
     };
     if meta_str(obj, "resourceVersion").is_some() {
-        return Err(ApiError::BadRequest("resourceVersion should not be set on objects to be created".into()));
+        return Err(ApiError::BadRequest(
+            "resourceVersion should not be set on objects to be created".into(),
+        ));
     }
     let m = meta_mut(obj)?;
     m.insert("name".into(), json!(name));
@@ -199,19 +249,22 @@ fn default_create_meta(ctx: &Ctx, obj: &mut Value) -> Result<String, ApiError> {
     Ok(name)
 }
 
-/// POST.
-pub async fn create(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
-    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
-    let decoded = body::decode_object(&ctx.headers, &bytes)?;
-    let mut obj = decoded.value;
-    ctx.check_type(&mut obj)?;
-    ctx.check_namespace(&mut obj)?;
-    let (obj, warnings) = ctx.normalize(obj, &decoded.duplicates)?;
+pub(super) fn unstored(key: &str, value: &Value, rv: u64) -> Result<Arc<Cached>, ApiError> {
+    Cached::unstored(key, value.clone(), rv).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Default, validate and write a new object (POST, and server-side apply of an absent one).
+pub(super) async fn insert_new(
+    ctx: &Ctx,
+    obj: &Value,
+    track: bool,
+) -> Result<Arc<Cached>, ApiError> {
     let dry_run = ctx.query.dry_run()?;
-    ctx.sync().await?;
     ctx.namespace_exists().await?;
-    let generated = meta_str(&obj, "name").is_none();
-    for attempt in 0.. {
+    let generated = meta_str(obj, "name").is_none();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
         let mut candidate = obj.clone();
         let name = default_create_meta(ctx, &mut candidate)?;
         ctx.strategy.prepare_for_create(&mut candidate);
@@ -221,19 +274,31 @@ pub async fn create(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
             return Err(ctx.invalid(&name, errs));
         }
         ctx.strategy.before_create(&ctx.state, &candidate).await?;
-        ctx.track_fields(None, &mut candidate, "Update")?;
+        if track {
+            ctx.track_fields(None, &mut candidate, "Update")?;
+        }
         if dry_run {
-            let out = Cached::from_stored(&ctx.key(&name), &serde_json::to_vec(&candidate).unwrap_or_default(), 0)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            return respond(ctx, StatusCode::CREATED, &out, &warnings);
+            return unstored(&ctx.key(&name), &candidate, 0);
         }
         match ctx.state.objects.create(&ctx.key(&name), &candidate).await {
-            Ok(created) => return respond(ctx, StatusCode::CREATED, &created, &warnings),
+            Ok(created) => return Ok(created),
             Err(WriteError::Exists) if generated && attempt < 8 => continue,
             Err(e) => return Err(ctx.write_error(&name, e)),
         }
     }
-    Err(ApiError::Internal("unreachable".into()))
+}
+
+/// POST.
+pub async fn create(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
+    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
+    let decoded = body::decode_object(&ctx.headers, &bytes)?;
+    let mut obj = decoded.value;
+    ctx.check_type(&mut obj)?;
+    ctx.check_namespace(&mut obj)?;
+    let (obj, warnings) = ctx.normalize(obj, &decoded.duplicates)?;
+    ctx.sync().await?;
+    let created = insert_new(ctx, &obj, true).await?;
+    respond(ctx, StatusCode::CREATED, &created, &warnings)
 }
 
 fn validate_name(ctx: &Ctx, name: &str) -> Result<(), ApiError> {
@@ -245,11 +310,19 @@ fn validate_name(ctx: &Ctx, name: &str) -> Result<(), ApiError> {
     if errs.is_empty() {
         return Ok(());
     }
-    let causes = errs.into_iter().map(|e| FieldError::invalid("metadata.name", name, &e)).collect();
+    let causes = errs
+        .into_iter()
+        .map(|e| FieldError::invalid("metadata.name", name, &e))
+        .collect();
     Err(ctx.invalid(name, causes))
 }
 
-fn respond(ctx: &Ctx, code: StatusCode, obj: &Cached, warnings: &[String]) -> Result<Response, ApiError> {
+pub(super) fn respond(
+    ctx: &Ctx,
+    code: StatusCode,
+    obj: &Cached,
+    warnings: &[String],
+) -> Result<Response, ApiError> {
     let out = output::negotiate(ctx.accept())?;
     let include = output::IncludeObject::parse(ctx.query.get("includeObject"))?;
     let body = output::object_body(ctx.strategy.as_ref(), obj, out, include);
@@ -262,7 +335,14 @@ fn carry_update_meta(ctx: &Ctx, new: &mut Value, old: &Value) -> Result<(), ApiE
     let spec_changed = new.get("spec") != old.get("spec");
     let old_meta = old.get("metadata").cloned().unwrap_or(json!({}));
     let m = meta_mut(new)?;
-    for f in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "name", "namespace"] {
+    for f in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "name",
+        "namespace",
+    ] {
         match old_meta.get(f) {
             Some(v) => m.insert(f.into(), v.clone()),
             None => m.remove(f),
@@ -270,8 +350,15 @@ fn carry_update_meta(ctx: &Ctx, new: &mut Value, old: &Value) -> Result<(), ApiE
     }
     m.remove("selfLink");
     if uses_generation {
-        let generation = old_meta.get("generation").and_then(Value::as_i64).unwrap_or(1);
-        let generation = if spec_changed && ctx.info.subresource.is_none() { generation + 1 } else { generation };
+        let generation = old_meta
+            .get("generation")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let generation = if spec_changed && ctx.info.subresource.is_none() {
+            generation + 1
+        } else {
+            generation
+        };
         m.insert("generation".into(), json!(generation));
     }
     if !m.contains_key("managedFields") {
@@ -293,14 +380,26 @@ fn without_volatile(v: &Value) -> Value {
 }
 
 /// The shared tail of PUT and PATCH: validate, then write `new` over `old` if `old` is still current.
-async fn update_object(ctx: &Ctx, name: &str, old: &Cached, mut new: Value, operation: &str) -> Result<(StatusCode, Arc<Cached>), ApiError> {
+pub(super) async fn update_object(
+    ctx: &Ctx,
+    name: &str,
+    old: &Arc<Cached>,
+    mut new: Value,
+    operation: &str,
+) -> Result<(StatusCode, Arc<Cached>), ApiError> {
     carry_update_meta(ctx, &mut new, &old.value)?;
     let sub = ctx.info.subresource.as_deref();
     ctx.strategy.prepare_for_update(&mut new, &old.value, sub);
     if old.value.pointer("/metadata/deletionTimestamp").is_some() {
         let before = finalizers(&old.value);
         if finalizers(&new).iter().any(|f| !before.contains(f)) {
-            return Err(ctx.invalid(name, vec![FieldError::forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted")]));
+            return Err(ctx.invalid(
+                name,
+                vec![FieldError::forbidden(
+                    "metadata.finalizers",
+                    "no new finalizers can be added if the object is being deleted",
+                )],
+            ));
         }
     }
     let mut errs = ctx.strategy.validate_create(&new);
@@ -308,26 +407,31 @@ async fn update_object(ctx: &Ctx, name: &str, old: &Cached, mut new: Value, oper
     if !errs.is_empty() {
         return Err(ctx.invalid(name, errs));
     }
-    ctx.strategy.before_update(&ctx.state, &new, &old.value).await?;
+    ctx.strategy
+        .before_update(&ctx.state, &new, &old.value)
+        .await?;
     if operation != "Apply" {
         ctx.track_fields(Some(&old.value), &mut new, operation)?;
     }
-    if without_volatile(&new) == without_volatile(&old.value) && new.pointer("/metadata/managedFields") == old.value.pointer("/metadata/managedFields") {
-        return Ok((StatusCode::OK, Arc::new(Cached::from_stored(&old.key, &old.json, old.rv).map_err(|e| ApiError::Internal(e.to_string()))?)));
+    if without_volatile(&new) == without_volatile(&old.value)
+        && new.pointer("/metadata/managedFields") == old.value.pointer("/metadata/managedFields")
+    {
+        return Ok((StatusCode::OK, Arc::clone(old)));
     }
     let key = ctx.key(name);
-    let terminating_done = new.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty();
+    let terminating_done =
+        new.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty();
     if ctx.query.dry_run()? {
-        let out = Cached::from_stored(&key, &serde_json::to_vec(&new).unwrap_or_default(), old.rv)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        return Ok((StatusCode::OK, Arc::new(out)));
+        return Ok((StatusCode::OK, unstored(&key, &new, old.rv)?));
     }
     let written = if terminating_done {
         ctx.state.objects.delete(&key, &new, old.rv).await
     } else {
         ctx.state.objects.update(&key, &new, old.rv).await
     };
-    written.map(|c| (StatusCode::OK, c)).map_err(|e| ctx.write_error(name, e))
+    written
+        .map(|c| (StatusCode::OK, c))
+        .map_err(|e| ctx.write_error(name, e))
 }
 
 /// PUT (also of subresources).
@@ -347,11 +451,22 @@ pub async fn update(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiEr
     let expected = rv_of(&obj)?;
     let (obj, warnings) = ctx.normalize(obj, &decoded.duplicates)?;
     ctx.sync().await?;
-    let old = ctx.state.objects.cache().get(&ctx.key(name)).ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
+    let old = ctx
+        .state
+        .objects
+        .cache()
+        .get(&ctx.key(name))
+        .ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
     match expected {
         Some(rv) if rv != old.rv => return Err(ApiError::stale(ctx.subject(name))),
         None if ctx.strategy.def().requires_resource_version => {
-            return Err(ctx.invalid(name, vec![FieldError::required("metadata.resourceVersion", "resourceVersion must be specified for an update")]));
+            return Err(ctx.invalid(
+                name,
+                vec![FieldError::required(
+                    "metadata.resourceVersion",
+                    "resourceVersion must be specified for an update",
+                )],
+            ));
         }
         _ => {}
     }
@@ -369,15 +484,26 @@ pub async fn patch(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiErr
     })?;
     let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
     if kind == PatchType::Apply {
-        return apply(ctx, name, &bytes).await;
+        return super::apply::apply(ctx, name, &bytes).await;
     }
-    let patch: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
-    let patch_rv = patch.pointer("/metadata/resourceVersion").and_then(Value::as_str).map(str::to_string);
+    let patch: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
+    let patch_rv = patch
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     ctx.sync().await?;
     for _ in 0..PATCH_ATTEMPTS {
-        let old = ctx.state.objects.cache().get(&ctx.key(name)).ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
+        let old = ctx
+            .state
+            .objects
+            .cache()
+            .get(&ctx.key(name))
+            .ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
         let mut target = old.value.clone();
-        use porch_apimachinery::patch::{PatchError, json_patch, merge_patch, strategic_merge_patch};
+        use porch_apimachinery::patch::{
+            PatchError, json_patch, merge_patch, strategic_merge_patch,
+        };
         let applied = match kind {
             PatchType::Json => json_patch(&mut target, &patch),
             PatchType::StrategicMerge => strategic_merge_patch(&mut target, &patch),
@@ -395,7 +521,10 @@ pub async fn patch(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiErr
         let mut target = target;
         ctx.check_type(&mut target)?;
         if meta_str(&target, "name") != Some(name) {
-            return Err(ApiError::BadRequest("metadata.name: Invalid value: the name of the object cannot be changed by a patch".into()));
+            return Err(ApiError::BadRequest(
+                "metadata.name: Invalid value: the name of the object cannot be changed by a patch"
+                    .into(),
+            ));
         }
         ctx.check_namespace(&mut target)?;
         let (target, warnings) = ctx.normalize(target, &[])?;
@@ -408,180 +537,11 @@ pub async fn patch(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiErr
             Ok((code, written)) => return respond(ctx, code, &written, &warnings),
         }
     }
-    Err(ApiError::Conflict { subject: ctx.subject(name), message: format!("Operation cannot be fulfilled on {} \"{name}\": too many concurrent updates; please try again", ctx.subject(name).qualified()) })
-}
-
-/// Server-side apply: create when absent, otherwise merge with field ownership.
-async fn apply(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, ApiError> {
-    let mut applied = porch_apimachinery::decode::yaml_to_json(bytes).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    ctx.check_type(&mut applied)?;
-    if meta_str(&applied, "name").is_some_and(|n| n != name) {
-        return Err(ApiError::BadRequest(format!(
-            "the name of the object ({}) does not match the name on the URL ({name})",
-            meta_str(&applied, "name").unwrap_or_default()
-        )));
-    }
-    meta_mut(&mut applied)?.insert("name".into(), json!(name));
-    ctx.check_namespace(&mut applied)?;
-    let Some(manager) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()).map(str::to_string) else {
-        return Err(ApiError::BadRequest("PATCH, application/apply-patch+yaml requires fieldManager to be set".into()));
-    };
-    let force = ctx.query.flag("force");
-    // Unknown fields in the applied configuration follow fieldValidation.
-    let (_, warnings) = ctx.normalize(applied.clone(), &[])?;
-    let gv = ctx.strategy.def().group_version();
-    ctx.sync().await?;
-    for _ in 0..PATCH_ATTEMPTS {
-        let old = ctx.state.objects.cache().get(&ctx.key(name));
-        let managed: Vec<porch_apimachinery::meta::ManagedFieldsEntry> = old
-            .as_ref()
-            .and_then(|o| o.value.pointer("/metadata/managedFields"))
-            .and_then(|m| serde_json::from_value(m.clone()).ok())
-            .unwrap_or_default();
-        let result = porch_apimachinery::ssa::apply(old.as_ref().map(|o| &o.value), &applied, &manager, force, &managed, &gv, &now())
-            .map_err(|e| match e {
-                porch_apimachinery::ssa::ApplyError::Conflicts(c) => ApiError::Conflict { subject: ctx.subject(name), message: c.to_string() },
-                other => ApiError::BadRequest(other.to_string()),
-            })?;
-        let mut merged = result.object;
-        set_managed(&mut merged, result.managed_fields)?;
-        let (merged, _) = ctx.normalize(merged, &[])?;
-        match old {
-            None => {
-                let mut obj = merged;
-                ctx.namespace_exists().await?;
-                let name = default_create_meta(ctx, &mut obj)?;
-                ctx.strategy.prepare_for_create(&mut obj);
-                validate_name(ctx, &name)?;
-                let errs = ctx.strategy.validate_create(&obj);
-                if !errs.is_empty() {
-                    return Err(ctx.invalid(&name, errs));
-                }
-                ctx.strategy.before_create(&ctx.state, &obj).await?;
-                if ctx.query.dry_run()? {
-                    let out = Cached::from_stored(&ctx.key(&name), &serde_json::to_vec(&obj).unwrap_or_default(), 0)
-                        .map_err(|e| ApiError::Internal(e.to_string()))?;
-                    return respond(ctx, StatusCode::CREATED, &out, &warnings);
-                }
-                match ctx.state.objects.create(&ctx.key(&name), &obj).await {
-                    Ok(c) => return respond(ctx, StatusCode::CREATED, &c, &warnings),
-                    Err(WriteError::Exists) => continue,
-                    Err(e) => return Err(ctx.write_error(&name, e)),
-                }
-            }
-            Some(old) => match update_object(ctx, name, &old, merged, "Apply").await {
-                Err(ApiError::Conflict { .. }) => {
-                    ctx.sync().await?;
-                    continue;
-                }
-                Err(e) => return Err(e),
-                Ok((code, written)) => return respond(ctx, code, &written, &warnings),
-            },
-        }
-    }
-    Err(ApiError::stale(ctx.subject(name)))
-}
-
-/// DeleteOptions from the body (kind/apiVersion optional) and the query.
-struct DeleteOptions {
-    uid: Option<String>,
-    resource_version: Option<String>,
-    dry_run: bool,
-}
-
-async fn delete_options(ctx: &Ctx, body: Body) -> Result<DeleteOptions, ApiError> {
-    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
-    let opts: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
-        json!({})
-    } else {
-        serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("error decoding DeleteOptions: {e}")))?
-    };
-    if let Some(p) = opts.get("propagationPolicy").and_then(Value::as_str).or(ctx.query.get("propagationPolicy")) {
-        if !["Orphan", "Background", "Foreground"].contains(&p) {
-            return Err(ApiError::invalid("", "DeleteOptions", "", vec![FieldError::not_supported("propagationPolicy", p, &["Foreground", "Background", "Orphan"])]));
-        }
-    }
-    let body_dry = opts.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|v| v == "All"));
-    Ok(DeleteOptions {
-        uid: opts.pointer("/preconditions/uid").and_then(Value::as_str).map(str::to_string),
-        resource_version: opts.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(str::to_string),
-        dry_run: body_dry || ctx.query.dry_run()?,
+    Err(ApiError::Conflict {
+        subject: ctx.subject(name),
+        message: format!(
+            "Operation cannot be fulfilled on {} \"{name}\": too many concurrent updates; please try again",
+            ctx.subject(name).qualified()
+        ),
     })
-}
-
-/// Delete one object: 202 while finalizers keep it, 200 once gone.
-async fn delete_one(ctx: &Ctx, name: &str, opts: &DeleteOptions) -> Result<(StatusCode, Arc<Cached>), ApiError> {
-    for _ in 0..PATCH_ATTEMPTS {
-        let old = ctx.state.objects.cache().get(&ctx.key(name)).ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
-        let uid = meta_str(&old.value, "uid").unwrap_or_default();
-        if let Some(want) = &opts.uid {
-            if want != uid {
-                return Err(ApiError::Conflict { subject: ctx.subject(name), message: format!("Precondition failed: UID in precondition: {want}, UID in object meta: {uid}") });
-            }
-        }
-        if let Some(want) = &opts.resource_version {
-            if *want != old.rv.to_string() {
-                return Err(ApiError::Conflict { subject: ctx.subject(name), message: format!("Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {}", old.rv) });
-            }
-        }
-        ctx.strategy.before_delete(&ctx.state, &old.value).await?;
-        let key = ctx.key(name);
-        if !finalizers(&old.value).is_empty() {
-            if old.value.pointer("/metadata/deletionTimestamp").is_some() {
-                return Ok((StatusCode::ACCEPTED, old));
-            }
-            let mut marked = old.value.clone();
-            let m = meta_mut(&mut marked)?;
-            m.insert("deletionTimestamp".into(), json!(now()));
-            m.insert("deletionGracePeriodSeconds".into(), json!(0));
-            if opts.dry_run {
-                let c = Cached::from_stored(&key, &serde_json::to_vec(&marked).unwrap_or_default(), old.rv).map_err(|e| ApiError::Internal(e.to_string()))?;
-                return Ok((StatusCode::ACCEPTED, Arc::new(c)));
-            }
-            match ctx.state.objects.update(&key, &marked, old.rv).await {
-                Ok(c) => return Ok((StatusCode::ACCEPTED, c)),
-                Err(WriteError::Stale) => continue,
-                Err(e) => return Err(ctx.write_error(name, e)),
-            }
-        }
-        if opts.dry_run {
-            return Ok((StatusCode::OK, old));
-        }
-        ctx.strategy.before_remove(&ctx.state, &old.value).await?;
-        match ctx.state.objects.delete(&key, &old.value, old.rv).await {
-            Ok(c) => return Ok((StatusCode::OK, c)),
-            Err(WriteError::Stale) => continue,
-            Err(e) => return Err(ctx.write_error(name, e)),
-        }
-    }
-    Err(ApiError::stale(ctx.subject(name)))
-}
-
-/// DELETE of one object.
-pub async fn delete(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiError> {
-    let opts = delete_options(ctx, body).await?;
-    ctx.sync().await?;
-    let (code, obj) = delete_one(ctx, name, &opts).await?;
-    respond(ctx, code, &obj, &[])
-}
-
-/// DELETE of a collection, with selectors.
-pub async fn delete_collection(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
-    let opts = delete_options(ctx, body).await?;
-    let filter = Filter::from_query(&ctx.query, ctx.strategy.clone(), ctx.info.namespace.as_deref())?;
-    ctx.sync().await?;
-    let prefix = ctx.strategy.def().namespace_prefix(ctx.info.namespace.as_deref());
-    let (items, _) = ctx.state.objects.cache().range(&prefix, None);
-    let mut deleted = Vec::new();
-    for obj in items.iter().filter(|o| filter.matches(&o.value)) {
-        let name = meta_str(&obj.value, "name").unwrap_or_default().to_string();
-        match delete_one(ctx, &name, &opts).await {
-            Ok((_, c)) => deleted.push(c),
-            Err(ApiError::NotFound(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let meta = output::ListMeta { resource_version: ctx.state.objects.cache().revision(), continue_token: None, remaining: None };
-    let body = output::list_body(ctx.strategy.as_ref(), &deleted, &meta, output::Output::Json, output::IncludeObject::Metadata);
-    Ok(output::json_response(StatusCode::OK, body, &[]))
 }

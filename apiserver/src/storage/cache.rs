@@ -42,7 +42,31 @@ impl Cached {
         let mut value: Value = serde_json::from_slice(bytes)?;
         Self::stamp(&mut value, rv);
         let json = Bytes::from(serde_json::to_vec(&value)?);
-        Ok(Cached { key: key.to_string(), value, json, rv })
+        Ok(Cached {
+            key: key.to_string(),
+            value,
+            json,
+            rv,
+        })
+    }
+
+    /// An object that is not (or not yet) stored, e.g. a dry-run result;
+    /// `rv` 0 leaves the resourceVersion as it is.
+    pub fn unstored(
+        key: &str,
+        mut value: Value,
+        rv: u64,
+    ) -> Result<Arc<Cached>, serde_json::Error> {
+        if rv > 0 {
+            Self::stamp(&mut value, rv);
+        }
+        let json = Bytes::from(serde_json::to_vec(&value)?);
+        Ok(Arc::new(Cached {
+            key: key.to_string(),
+            value,
+            json,
+            rv,
+        }))
     }
 
     /// Set `metadata.resourceVersion` (stored values carry none: the Store's revision is the truth).
@@ -116,7 +140,10 @@ pub struct Subscription {
 
 impl Cache {
     /// Load the Store, replay its retained history and follow it.
-    pub async fn start(store: Arc<dyn Store>, history_limit: usize) -> Result<Arc<Cache>, StoreError> {
+    pub async fn start(
+        store: Arc<dyn Store>,
+        history_limit: usize,
+    ) -> Result<Arc<Cache>, StoreError> {
         let (rv_tx, _) = watch::channel(0);
         let (events, _) = broadcast::channel(4096);
         let cache = Arc::new(Cache {
@@ -151,7 +178,9 @@ impl Cache {
                     Ok(c) => {
                         objects.insert(kv.key.clone(), Arc::new(c));
                     }
-                    Err(e) => tracing::error!(key = %kv.key, error = %e, "undecodable object in store skipped"),
+                    Err(e) => {
+                        tracing::error!(key = %kv.key, error = %e, "undecodable object in store skipped")
+                    }
                 }
             }
             // Replay the retained history (for watches resuming across restarts), then follow live.
@@ -213,11 +242,16 @@ impl Cache {
         let token = uuid::Uuid::new_v4().to_string();
         let txn = porch_engine::store::Txn {
             compares: Vec::new(),
-            ops: vec![porch_engine::store::Op::Put { key: MARKER_KEY.into(), value: Bytes::from(token) }],
+            ops: vec![porch_engine::store::Op::Put {
+                key: MARKER_KEY.into(),
+                value: Bytes::from(token),
+            }],
         };
         match self.store.txn(txn).await? {
             porch_engine::store::TxnOutcome::Committed { revision } => Ok(revision),
-            porch_engine::store::TxnOutcome::Failed { .. } => Err(StoreError::Backend("marker write failed".into())),
+            porch_engine::store::TxnOutcome::Failed { .. } => {
+                Err(StoreError::Backend("marker write failed".into()))
+            }
         }
     }
 
@@ -267,7 +301,9 @@ impl Cache {
                     if ce.kind == EventType::Deleted {
                         inner.objects.remove(&ce.object.key);
                     } else {
-                        inner.objects.insert(ce.object.key.clone(), Arc::clone(&ce.object));
+                        inner
+                            .objects
+                            .insert(ce.object.key.clone(), Arc::clone(&ce.object));
                     }
                     inner.history.push_back(Arc::clone(&ce));
                     while inner.history.len() > self.history_limit {
@@ -316,7 +352,10 @@ impl Cache {
             return Ok(rv);
         }
         let mut rx = self.rv_tx.subscribe();
-        if tokio::time::timeout(Duration::from_millis(200), rx.wait_for(|seen| *seen >= rv)).await.is_ok() {
+        if tokio::time::timeout(Duration::from_millis(200), rx.wait_for(|seen| *seen >= rv))
+            .await
+            .is_ok()
+        {
             return Ok(rv);
         }
         let marker = self.write_marker().await?;
@@ -360,11 +399,23 @@ impl Cache {
     pub fn subscribe(&self, after: u64) -> Result<Subscription, ApiError> {
         let inner = self.read();
         if after < inner.oldest {
-            return Err(ApiError::Expired(format!("too old resource version: {after} ({})", inner.oldest)));
+            return Err(ApiError::Expired(format!(
+                "too old resource version: {after} ({})",
+                inner.oldest
+            )));
         }
         let live = self.events.subscribe();
-        let backlog = inner.history.iter().filter(|e| e.rv > after).cloned().collect();
-        Ok(Subscription { backlog, live, epoch: inner.epoch })
+        let backlog = inner
+            .history
+            .iter()
+            .filter(|e| e.rv > after)
+            .cloned()
+            .collect();
+        Ok(Subscription {
+            backlog,
+            live,
+            epoch: inner.epoch,
+        })
     }
 
     /// Events after sequence number `seq`, for a watcher that lagged behind the live feed.
@@ -374,9 +425,14 @@ impl Cache {
             return None;
         }
         match inner.history.front() {
-            Some(first) if first.seq <= seq + 1 => {
-                Some(inner.history.iter().filter(|e| e.seq > seq).cloned().collect())
-            }
+            Some(first) if first.seq <= seq + 1 => Some(
+                inner
+                    .history
+                    .iter()
+                    .filter(|e| e.seq > seq)
+                    .cloned()
+                    .collect(),
+            ),
             None if inner.seq == seq => Some(Vec::new()),
             _ => None,
         }
@@ -400,7 +456,11 @@ fn to_cache_event(ev: &Event, seq: u64, epoch: u64) -> Option<CacheEvent> {
     let prev = ev.prev.as_ref().and_then(|p| decode(p, p.mod_revision));
     let (kind, object) = match ev.kind {
         EventKind::Put => {
-            let kind = if prev.is_some() { EventType::Modified } else { EventType::Added };
+            let kind = if prev.is_some() {
+                EventType::Modified
+            } else {
+                EventType::Added
+            };
             (kind, decode(&ev.kv, rev)?)
         }
         EventKind::Delete => {
@@ -408,7 +468,14 @@ fn to_cache_event(ev: &Event, seq: u64, epoch: u64) -> Option<CacheEvent> {
             (EventType::Deleted, decode(last, rev)?)
         }
     };
-    Some(CacheEvent { seq, epoch, rv: rev, kind, object, prev })
+    Some(CacheEvent {
+        seq,
+        epoch,
+        rv: rev,
+        kind,
+        object,
+        prev,
+    })
 }
 
 fn decode(kv: &KeyValue, rv: u64) -> Option<Arc<Cached>> {

@@ -55,11 +55,20 @@ impl Objects {
         &self.cache
     }
 
-    async fn commit(&self, key: &str, txn: Txn, expected: u64, value: Option<&Bytes>) -> Result<u64, WriteError> {
+    async fn commit(
+        &self,
+        key: &str,
+        txn: Txn,
+        expected: u64,
+        value: Option<&Bytes>,
+    ) -> Result<u64, WriteError> {
         match self.cache.store().txn(txn).await? {
             TxnOutcome::Committed { revision } => {
                 // Read-your-writes: later reads on this replica see the write.
-                self.cache.wait_for(revision).await.map_err(WriteError::Api)?;
+                self.cache
+                    .wait_for(revision)
+                    .await
+                    .map_err(WriteError::Api)?;
                 let _ = (key, value);
                 Ok(revision)
             }
@@ -79,8 +88,14 @@ impl Objects {
     pub async fn create(&self, key: &str, value: &Value) -> Result<Arc<Cached>, WriteError> {
         let bytes = encode(value)?;
         let txn = Txn {
-            compares: vec![Compare::ModRevision { key: key.to_string(), revision: 0 }],
-            ops: vec![Op::Put { key: key.to_string(), value: bytes.clone() }],
+            compares: vec![Compare::ModRevision {
+                key: key.to_string(),
+                revision: 0,
+            }],
+            ops: vec![Op::Put {
+                key: key.to_string(),
+                value: bytes.clone(),
+            }],
         };
         let rev = self.commit(key, txn, 0, Some(&bytes)).await?;
         Cached::from_stored(key, &bytes, rev)
@@ -89,23 +104,46 @@ impl Objects {
     }
 
     /// Replace `key` if it is still at `expected_rv`.
-    pub async fn update(&self, key: &str, value: &Value, expected_rv: u64) -> Result<Arc<Cached>, WriteError> {
+    pub async fn update(
+        &self,
+        key: &str,
+        value: &Value,
+        expected_rv: u64,
+    ) -> Result<Arc<Cached>, WriteError> {
         let bytes = encode(value)?;
         let txn = Txn {
-            compares: vec![Compare::ModRevision { key: key.to_string(), revision: expected_rv }],
-            ops: vec![Op::Put { key: key.to_string(), value: bytes.clone() }],
+            compares: vec![Compare::ModRevision {
+                key: key.to_string(),
+                revision: expected_rv,
+            }],
+            ops: vec![Op::Put {
+                key: key.to_string(),
+                value: bytes.clone(),
+            }],
         };
-        let rev = self.commit(key, txn, expected_rv.max(1), Some(&bytes)).await?;
+        let rev = self
+            .commit(key, txn, expected_rv.max(1), Some(&bytes))
+            .await?;
         Cached::from_stored(key, &bytes, rev)
             .map(Arc::new)
             .map_err(|e| WriteError::Api(ApiError::Internal(e.to_string())))
     }
 
     /// Delete `key` if it is still at `expected_rv`; returns the last state stamped with the deleting revision.
-    pub async fn delete(&self, key: &str, last: &Value, expected_rv: u64) -> Result<Arc<Cached>, WriteError> {
+    pub async fn delete(
+        &self,
+        key: &str,
+        last: &Value,
+        expected_rv: u64,
+    ) -> Result<Arc<Cached>, WriteError> {
         let txn = Txn {
-            compares: vec![Compare::ModRevision { key: key.to_string(), revision: expected_rv }],
-            ops: vec![Op::Delete { key: key.to_string() }],
+            compares: vec![Compare::ModRevision {
+                key: key.to_string(),
+                revision: expected_rv,
+            }],
+            ops: vec![Op::Delete {
+                key: key.to_string(),
+            }],
         };
         let rev = self.commit(key, txn, expected_rv.max(1), None).await?;
         let bytes = encode(last)?;

@@ -8,6 +8,7 @@
 //! executed functions are collected in a [`FunctionResultList`]. Resources
 //! no function changed keep their file text byte for byte.
 
+mod annotate;
 mod select;
 mod step;
 mod write;

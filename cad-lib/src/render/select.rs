@@ -66,8 +66,14 @@ mod tests {
             labels: [("skip".to_string(), "y".to_string())].into(),
             ..Default::default()
         };
-        assert_eq!(select(objs.iter(), &[kind_cm.clone()], &[]), vec![0, 2]);
-        assert_eq!(select(objs.iter(), &[kind_cm], &[skip.clone()]), vec![0]);
+        assert_eq!(
+            select(objs.iter(), std::slice::from_ref(&kind_cm), &[]),
+            vec![0, 2]
+        );
+        assert_eq!(
+            select(objs.iter(), &[kind_cm], std::slice::from_ref(&skip)),
+            vec![0]
+        );
         assert_eq!(select(objs.iter(), &[], &[skip]), vec![0, 1]);
     }
 }

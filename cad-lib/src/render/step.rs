@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value, json};
 
+use super::annotate::{self, Splice};
 use super::{Ctx, Failure, RenderError, Res, select};
 use crate::annotations as ann;
 use crate::evaluator::{EvalError, EvalErrorKind, FunctionSpec, resolve_image};
@@ -182,11 +183,12 @@ impl Ctx<'_> {
             }
         };
         let selected = select(res.iter().map(|r| &r.obj), &f.selectors, &f.exclude);
-        let items = selected
+        let bodies: Vec<String> = selected.iter().map(|&i| res[i].obj.body_text()).collect();
+        let (items, splices): (Vec<KubeObject>, Vec<Option<Splice>>) = selected
             .iter()
             .enumerate()
-            .map(|(pos, &idx)| self.annotated(&res[idx], pos))
-            .collect();
+            .map(|(pos, &idx)| self.annotated(&res[idx], pos, &bodies[pos]))
+            .unzip();
         let input = ResourceList {
             items,
             function_config: config,
@@ -232,7 +234,12 @@ impl Ctx<'_> {
             return Ok(res);
         }
         let inputs: Vec<&Res> = selected.iter().map(|&i| &res[i]).collect();
-        let outputs = match self.fold_output(pkg, &inputs, output) {
+        let sent = Sent {
+            inputs: &inputs,
+            bodies: &bodies,
+            splices: &splices,
+        };
+        let outputs = match self.fold_output(pkg, &sent, output) {
             Ok(o) => o,
             Err(m) => return Err(self.fail(pkg, res, format!("function {name:?}: {m}"))),
         };
@@ -267,13 +274,13 @@ impl Ctx<'_> {
         Ok(res)
     }
 
-    /// A copy of the resource carrying the annotations functions expect.
-    fn annotated(&self, r: &Res, pos: usize) -> KubeObject {
-        let mut o = r.obj.deep_copy();
+    /// A copy of the resource carrying the annotations functions expect,
+    /// and the splice that added them when the fast path applied.
+    fn annotated(&self, r: &Res, pos: usize, body: &str) -> (KubeObject, Option<Splice>) {
         let index = r.index.unwrap_or(0).to_string();
         let id = pos.to_string();
         let pkg_path = self.display_dir(r.pkg);
-        for (k, v) in [
+        let pairs = [
             (ann::PATH, r.path.as_str()),
             (ann::INDEX, index.as_str()),
             (ann::INTERNAL_PATH, r.path.as_str()),
@@ -281,12 +288,19 @@ impl Ctx<'_> {
             (ann::SEQ_INDENT, r.seq_indent.as_str()),
             (ann::INTERNAL_ID, id.as_str()),
             (ann::PACKAGE_PATH, pkg_path.as_str()),
-        ] {
+        ];
+        if let Some((text, splice)) = annotate::insert(body, &pairs)
+            && let Ok(o) = KubeObject::parse(&text)
+        {
+            return (o, Some(splice));
+        }
+        let mut o = r.obj.deep_copy();
+        for (k, v) in pairs {
             // Objects that are not mappings cannot carry annotations; the
             // KRM check has already refused them.
             let _ = o.set_annotation(k, v);
         }
-        o
+        (o, None)
     }
 
     /// Matches output items to the inputs they came from and builds the
@@ -294,12 +308,18 @@ impl Ctx<'_> {
     fn fold_output(
         &self,
         pkg: usize,
-        inputs: &[&Res],
+        sent: &Sent<'_>,
         output: ResourceList,
     ) -> Result<Vec<(Option<usize>, Res)>, String> {
+        let inputs = sent.inputs;
         let mut out = Vec::with_capacity(output.items.len());
         let mut claimed = HashSet::new();
-        for mut o in output.items {
+        for (j, mut o) in output.items.into_iter().enumerate() {
+            if let Some((pos, r)) = fast_fold(sent, j, &o, &claimed) {
+                claimed.insert(pos);
+                out.push((Some(pos), r));
+                continue;
+            }
             let a = o.annotations();
             let get = |k: &str| a.get(k).and_then(Value::as_str).map(str::to_string);
             let id = get(ann::INTERNAL_ID)
@@ -392,6 +412,54 @@ impl Ctx<'_> {
     }
 }
 
+/// What was sent to a function: the inputs, their text and the splices
+/// that annotated them.
+struct Sent<'a> {
+    inputs: &'a [&'a Res],
+    bodies: &'a [String],
+    splices: &'a [Option<Splice>],
+}
+
+/// Folds an output item whose annotations are exactly the ones spliced in:
+/// cut them out again and compare text (no tree edits).
+fn fast_fold(
+    sent: &Sent<'_>,
+    j: usize,
+    o: &KubeObject,
+    claimed: &HashSet<usize>,
+) -> Option<(usize, Res)> {
+    let text = o.body_text();
+    let holds = |k: usize| {
+        !claimed.contains(&k)
+            && sent
+                .splices
+                .get(k)
+                .and_then(Option::as_ref)
+                .is_some_and(|s| annotate::holds(&text, s))
+    };
+    let pos = if holds(j) {
+        j
+    } else {
+        (0..sent.splices.len()).find(|k| holds(*k))?
+    };
+    let splice = sent.splices.get(pos)?.as_ref()?;
+    let stripped = annotate::remove(&text, splice)?;
+    let x = sent.inputs[pos];
+    let obj = if stripped == sent.bodies[pos] {
+        x.obj.clone()
+    } else {
+        let o = KubeObject::parse(&stripped).ok()?;
+        // The function edited the very text it was given: no reformatting to
+        // undo, only dropped comments to heal.
+        if !sent.bodies[pos].contains('#') || comments_kept(&x.obj, &o) {
+            o
+        } else {
+            choose(&x.obj, o).ok()?
+        }
+    };
+    Some((pos, Res { obj, ..x.clone() }))
+}
+
 /// Where kpt puts a generated resource without a path annotation:
 /// `<namespace>/<kind>_<name>.yaml`.
 fn default_path(o: &KubeObject) -> String {
@@ -404,6 +472,25 @@ fn default_path(o: &KubeObject) -> String {
         Some(ns) if !ns.is_empty() => format!("{ns}/{file}"),
         _ => file,
     }
+}
+
+/// Whether every comment of `x` is still in `o`.
+fn comments_kept(x: &KubeObject, o: &KubeObject) -> bool {
+    subset(&comments(x), &comments(o))
+}
+
+/// Multiset inclusion of sorted comment lists.
+fn subset(small: &[String], big: &[String]) -> bool {
+    let mut pool: Vec<&String> = big.iter().collect();
+    small
+        .iter()
+        .all(|c| match pool.iter().position(|p| *p == c) {
+            Some(i) => {
+                pool.swap_remove(i);
+                true
+            }
+            None => false,
+        })
 }
 
 fn comments(o: &KubeObject) -> Vec<String> {
@@ -429,15 +516,7 @@ fn choose(x: &KubeObject, o: KubeObject) -> Result<KubeObject, crate::ObjectErro
     if vx == vo && cx == co {
         return Ok(x.clone());
     }
-    let mut pool = co.clone();
-    let kept_all = cx.iter().all(|c| match pool.iter().position(|p| p == c) {
-        Some(i) => {
-            pool.swap_remove(i);
-            true
-        }
-        None => false,
-    });
-    if kept_all {
+    if subset(&cx, &co) {
         return Ok(o);
     }
     let mut healed = x.deep_copy();

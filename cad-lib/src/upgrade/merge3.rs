@@ -49,7 +49,10 @@ impl Merge3<'_> {
             (o, Some(Value::Array(u)), Some(Value::Array(l))) => {
                 match self.schema.list_keys(&self.group, &self.kind, path) {
                     Some(keys) => {
-                        let o = o.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                        let o = o
+                            .and_then(Value::as_array)
+                            .map(Vec::as_slice)
+                            .unwrap_or_default();
                         Some(Value::Array(self.list(o, u, l, &keys, path)))
                     }
                     None => Some(Value::Array(u.clone())),
@@ -87,7 +90,10 @@ impl Merge3<'_> {
         path: &mut Vec<String>,
     ) -> Vec<Value> {
         let key = |v: &Value| -> String {
-            let parts: Vec<String> = keys.iter().map(|k| v.get(k).map(Value::to_string).unwrap_or_default()).collect();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| v.get(k).map(Value::to_string).unwrap_or_default())
+                .collect();
             if parts.iter().all(String::is_empty) {
                 v.to_string()
             } else {
@@ -121,9 +127,13 @@ mod tests {
     use serde_json::json;
 
     fn m(schema: &MergeSchema, o: Value, u: Value, l: Value) -> Value {
-        Merge3 { schema, group: "apps".into(), kind: "Deployment".into() }
-            .merge(Some(&o), Some(&u), Some(&l))
-            .unwrap()
+        Merge3 {
+            schema,
+            group: "apps".into(),
+            kind: "Deployment".into(),
+        }
+        .merge(Some(&o), Some(&u), Some(&l))
+        .unwrap()
     }
 
     #[test]
@@ -148,6 +158,9 @@ mod tests {
             json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "ports": [c(80)]}]}}}}),
             json!({"spec": {"template": {"spec": {"containers": [{"name": "app", "ports": [c(8081)]}]}}}}),
         );
-        assert_eq!(got["spec"]["template"]["spec"]["containers"][0]["ports"], json!([c(8081), c(80)]));
+        assert_eq!(
+            got["spec"]["template"]["spec"]["containers"][0]["ports"],
+            json!([c(8081), c(80)])
+        );
     }
 }

@@ -77,7 +77,10 @@ pub enum UpgradeError {
 }
 
 fn edit_err(path: &str) -> impl Fn(ObjectError) -> UpgradeError + '_ {
-    move |source| UpgradeError::Edit { path: path.to_string(), source }
+    move |source| UpgradeError::Edit {
+        path: path.to_string(),
+        source,
+    }
 }
 
 /// What an upgrade needs besides the three packages.
@@ -128,7 +131,10 @@ fn is_kptfile(path: &str) -> bool {
 }
 
 /// The upstream's files, with the local package name kept on the root Kptfile.
-fn take_upstream(upstream: &PackageFiles, local: &PackageFiles) -> Result<PackageFiles, UpgradeError> {
+fn take_upstream(
+    upstream: &PackageFiles,
+    local: &PackageFiles,
+) -> Result<PackageFiles, UpgradeError> {
     let mut files = upstream.clone();
     let local_name = local
         .get(KPTFILE)
@@ -202,11 +208,15 @@ fn key_of(files: &PackageFiles, path: &str, obj: &KubeObject) -> Key {
 }
 
 /// Every object of a version by identity, with its file.
-fn objects(files: &PackageFiles, parsed: &BTreeMap<String, ResourceFile>) -> HashMap<Key, (String, KubeObject)> {
+fn objects(
+    files: &PackageFiles,
+    parsed: &BTreeMap<String, ResourceFile>,
+) -> HashMap<Key, (String, KubeObject)> {
     let mut out = HashMap::new();
     for (path, f) in parsed {
         for (_, o) in f.objects() {
-            out.entry(key_of(files, path, o)).or_insert_with(|| (path.clone(), o.clone()));
+            out.entry(key_of(files, path, o))
+                .or_insert_with(|| (path.clone(), o.clone()));
         }
     }
     out
@@ -293,7 +303,11 @@ fn resource_merge(
         out.insert(path, text);
     }
     // Kptfiles merge field-wise; other files follow kpt's file rules.
-    let mut paths: Vec<&String> = original.keys().chain(upstream.keys()).chain(local.keys()).collect();
+    let mut paths: Vec<&String> = original
+        .keys()
+        .chain(upstream.keys())
+        .chain(local.keys())
+        .collect();
     paths.sort();
     paths.dedup();
     for path in paths {
@@ -301,8 +315,13 @@ fn resource_merge(
             continue;
         }
         let (o, u, l) = (original.get(path), upstream.get(path), local.get(path));
-        if is_kptfile(path) && let (Some(u), Some(l)) = (u, l) {
-            out.insert(path.clone(), merge_kptfile(&schema, o, u, l).map_err(edit_err(path))?);
+        if is_kptfile(path)
+            && let (Some(u), Some(l)) = (u, l)
+        {
+            out.insert(
+                path.clone(),
+                merge_kptfile(&schema, o, u, l).map_err(edit_err(path))?,
+            );
             continue;
         }
         let pick = match (o, u, l) {

@@ -60,13 +60,23 @@ impl MergeSchema {
         }
         let Ok(v) = crd.to_value() else { return };
         let group = v["spec"]["group"].as_str().unwrap_or_default().to_string();
-        let kind = v["spec"]["names"]["kind"].as_str().unwrap_or_default().to_string();
+        let kind = v["spec"]["names"]["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let entry = self.crds.entry((group, kind)).or_default();
-        let versions = v["spec"]["versions"].as_array().cloned().unwrap_or_default();
+        let versions = v["spec"]["versions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         for ver in versions {
             collect(&ver["schema"]["openAPIV3Schema"], &mut Vec::new(), entry);
         }
-        collect(&v["spec"]["validation"]["openAPIV3Schema"], &mut Vec::new(), entry);
+        collect(
+            &v["spec"]["validation"]["openAPIV3Schema"],
+            &mut Vec::new(),
+            entry,
+        );
     }
 
     /// The merge keys of the list at `path` in an object of `group`/`kind`,
@@ -83,10 +93,15 @@ impl MergeSchema {
 }
 
 fn collect(schema: &Value, path: &mut Vec<String>, out: &mut HashMap<String, Vec<String>>) {
-    let Some(obj) = schema.as_object() else { return };
+    let Some(obj) = schema.as_object() else {
+        return;
+    };
     if obj.get("type").and_then(Value::as_str) == Some("array") {
         let keys: Vec<String> = match obj.get("x-kubernetes-list-map-keys") {
-            Some(Value::Array(a)) => a.iter().filter_map(|k| k.as_str().map(str::to_string)).collect(),
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect(),
             _ => obj
                 .get("x-kubernetes-patch-merge-key")
                 .and_then(Value::as_str)
@@ -120,20 +135,39 @@ mod tests {
     #[test]
     fn builtin_pod_lists() {
         let s = MergeSchema::default();
-        assert_eq!(s.list_keys("apps", "Deployment", &p("spec.template.spec.containers")), Some(vec!["name".into()]));
         assert_eq!(
-            s.list_keys("apps", "Deployment", &p("spec.template.spec.containers.ports")),
+            s.list_keys("apps", "Deployment", &p("spec.template.spec.containers")),
+            Some(vec!["name".into()])
+        );
+        assert_eq!(
+            s.list_keys(
+                "apps",
+                "Deployment",
+                &p("spec.template.spec.containers.ports")
+            ),
             Some(vec!["containerPort".into()])
         );
-        assert_eq!(s.list_keys("", "Service", &p("spec.ports")), Some(vec!["port".into()]));
-        assert_eq!(s.list_keys("rbac.authorization.k8s.io", "RoleBinding", &p("subjects")), None);
-        assert_eq!(s.list_keys("test.group", "FruitStore", &p("spec.fruits")), None);
+        assert_eq!(
+            s.list_keys("", "Service", &p("spec.ports")),
+            Some(vec!["port".into()])
+        );
+        assert_eq!(
+            s.list_keys("rbac.authorization.k8s.io", "RoleBinding", &p("subjects")),
+            None
+        );
+        assert_eq!(
+            s.list_keys("test.group", "FruitStore", &p("spec.fruits")),
+            None
+        );
     }
 
     #[test]
     fn crd_list_map_keys() {
         let crd = KubeObject::parse("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: fruitstores.test.group\nspec:\n  group: test.group\n  names:\n    kind: FruitStore\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        properties:\n          spec:\n            type: object\n            properties:\n              fruits:\n                type: array\n                x-kubernetes-list-map-keys: [ name ]\n").unwrap();
         let s = MergeSchema::with_crds([&crd]);
-        assert_eq!(s.list_keys("test.group", "FruitStore", &p("spec.fruits")), Some(vec!["name".into()]));
+        assert_eq!(
+            s.list_keys("test.group", "FruitStore", &p("spec.fruits")),
+            Some(vec!["name".into()])
+        );
     }
 }
