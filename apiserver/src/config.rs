@@ -141,11 +141,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let creds =
         crate::bootstrap::credentials(&data_dir, std::slice::from_ref(&config.bind_address))?;
     let store = open_store(&config).await?;
-    let cache = Cache::start(store, config.watch_history as usize)
+    let registry = registry();
+    let cache = Cache::start(store, config.watch_history as usize, registry.indexes())
         .await
         .context("loading the Store")?;
     let objects = Objects::new(cache);
-    let registry = registry();
     let addr: SocketAddr = format!("{}:{}", config.bind_address, config.secure_port)
         .parse()
         .or_else(|_| format!("[{}]:{}", config.bind_address, config.secure_port).parse())

@@ -208,6 +208,11 @@ pub trait Strategy: Send + Sync {
         Ok(())
     }
 
+    /// A secondary index the watch cache keeps for this resource.
+    fn index(&self) -> Option<crate::storage::index::IndexFn> {
+        None
+    }
+
     /// Table cells after `Name`, matching `def().columns`.
     fn cells(&self, obj: &Value) -> Vec<Value>;
 
@@ -274,6 +279,14 @@ impl Registry {
             }
         }
         out
+    }
+
+    /// The watch-cache indexes the strategies ask for, by key prefix.
+    pub fn indexes(&self) -> Vec<(String, crate::storage::index::IndexFn)> {
+        self.resources
+            .values()
+            .filter_map(|s| s.index().map(|f| (s.def().prefix(), f)))
+            .collect()
     }
 
     pub fn has_core(&self) -> bool {

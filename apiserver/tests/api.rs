@@ -614,3 +614,58 @@ fn a_100_mib_body_is_refused_and_the_server_keeps_serving() {
     assert_eq!(status(&r.body)["reason"], "RequestEntityTooLarge");
     assert_eq!(post(&s, &repo("small")).code, 201);
 }
+
+#[test]
+fn repositories_on_the_same_url_and_branch_must_not_overlap() {
+    let s = Server::start(BIN, &[]);
+    let with = |name: &str, url: &str, dir: Option<&str>, branch: Option<&str>| {
+        let mut r = json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository", "metadata": {"name": name},
+            "spec": {"type": "git", "git": {"repo": url}}});
+        if let Some(d) = dir {
+            r["spec"]["git"]["directory"] = json!(d);
+        }
+        if let Some(b) = branch {
+            r["spec"]["git"]["branch"] = json!(b);
+        }
+        post(&s, &r)
+    };
+    assert_eq!(
+        with("a", "https://example.com/x.git", Some("team-a"), None).code,
+        201
+    );
+    assert_eq!(
+        with("b", "https://example.com/x.git", Some("team-b"), None).code,
+        201
+    );
+    assert_eq!(
+        with("c", "https://example.com/x.git", Some("/"), Some("dev")).code,
+        201
+    );
+    for (name, url, dir) in [
+        ("d", "https://EXAMPLE.com/x", Some("team-a/sub")),
+        ("e", "http://example.com/x.git/", None),
+        ("f", "https://example.com/x.git", Some("team-b")),
+    ] {
+        let r = with(name, url, dir, None);
+        assert_eq!(r.code, 409, "{name}: {}", r.body);
+        let st = status(&r.body);
+        assert_eq!(st["reason"], "Conflict");
+        assert!(
+            st["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("RepositoryConflict"),
+            "{}",
+            r.body
+        );
+    }
+    // a deleted Repository no longer conflicts
+    assert_eq!(
+        s.request("DELETE", &format!("{REPOS}/b"), None, None).code,
+        200
+    );
+    assert_eq!(
+        with("f", "https://example.com/x.git", Some("team-b"), None).code,
+        201
+    );
+}

@@ -11,6 +11,7 @@
 pub mod annotations;
 pub mod create;
 pub mod evaluator;
+pub mod heal;
 pub mod identity;
 pub mod kptfile;
 pub mod krmignore;

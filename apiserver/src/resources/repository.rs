@@ -267,6 +267,12 @@ impl Strategy for RepositoryStrategy {
         check_conflicts(self, state, new)
     }
 
+    fn index(&self) -> Option<crate::storage::index::IndexFn> {
+        Some(std::sync::Arc::new(|obj: &Value| {
+            conflict_key(obj).into_iter().collect()
+        }))
+    }
+
     fn cells(&self, obj: &Value) -> Vec<Value> {
         let ready = obj
             .pointer("/status/conditions")
@@ -311,35 +317,31 @@ fn default_spec(obj: &mut Value) {
     }
 }
 
+/// `<namespace>/<normalised URL>#<branch>`: Repositories that may conflict share it.
+fn conflict_key(obj: &Value) -> Option<String> {
+    let url = normalize_url(str_at(obj, &["spec", "git", "repo"])?);
+    let ns = str_at(obj, &["metadata", "namespace"]).unwrap_or_default();
+    let branch = str_at(obj, &["spec", "git", "branch"]).unwrap_or("main");
+    Some(format!("{ns}/{url}#{branch}"))
+}
+
 /// Porch's webhook rule: no two Repositories of a namespace on the same URL and
-/// branch with the same, root, or nested directories.
+/// branch with the same, root, or nested directories. Answered from the
+/// cache's index on [`conflict_key`], not by scanning the namespace.
 fn check_conflicts(
     strategy: &RepositoryStrategy,
     state: &AppState,
     obj: &Value,
 ) -> Result<(), ApiError> {
-    let Some(url) = str_at(obj, &["spec", "git", "repo"]) else {
+    let Some(key) = conflict_key(obj) else {
         return Ok(());
     };
-    let ns = str_at(obj, &["metadata", "namespace"]);
     let name = str_at(obj, &["metadata", "name"]).unwrap_or_default();
-    let url = normalize_url(url);
-    let branch = str_at(obj, &["spec", "git", "branch"]).unwrap_or("main");
     let dir = clean_dir(str_at(obj, &["spec", "git", "directory"]));
-    let prefix = strategy.def.namespace_prefix(ns);
-    let (others, _) = state.objects.cache().range(&prefix, None);
-    for other in others {
+    for other in state.objects.cache().indexed(&strategy.def.prefix(), &key) {
         let v = &other.value;
         let other_name = str_at(v, &["metadata", "name"]).unwrap_or_default();
         if other_name == name {
-            continue;
-        }
-        let Some(other_url) = str_at(v, &["spec", "git", "repo"]) else {
-            continue;
-        };
-        if normalize_url(other_url) != url
-            || str_at(v, &["spec", "git", "branch"]).unwrap_or("main") != branch
-        {
             continue;
         }
         let other_dir = clean_dir(str_at(v, &["spec", "git", "directory"]));

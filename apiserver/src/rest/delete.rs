@@ -3,13 +3,11 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::Ctx;
-use super::body;
 use super::filter::Filter;
 use super::output;
 use super::write::{PATCH_ATTEMPTS, finalizers, meta_mut, meta_str, now, respond, unstored};
@@ -24,12 +22,11 @@ struct DeleteOptions {
     dry_run: bool,
 }
 
-async fn delete_options(ctx: &Ctx, body: Body) -> Result<DeleteOptions, ApiError> {
-    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
+async fn delete_options(ctx: &Ctx, bytes: &[u8]) -> Result<DeleteOptions, ApiError> {
     let opts: Value = if bytes.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(&bytes)
+        serde_json::from_slice(bytes)
             .map_err(|e| ApiError::BadRequest(format!("error decoding DeleteOptions: {e}")))?
     };
     if let Some(p) = opts
@@ -135,16 +132,16 @@ async fn delete_one(
 }
 
 /// DELETE of one object.
-pub async fn delete(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiError> {
-    let opts = delete_options(ctx, body).await?;
+pub async fn delete(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, ApiError> {
+    let opts = delete_options(ctx, bytes).await?;
     ctx.sync().await?;
     let (code, obj) = delete_one(ctx, name, &opts).await?;
     respond(ctx, code, &obj, &[])
 }
 
 /// DELETE of a collection, with selectors.
-pub async fn delete_collection(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
-    let opts = delete_options(ctx, body).await?;
+pub async fn delete_collection(ctx: &Ctx, bytes: &[u8]) -> Result<Response, ApiError> {
+    let opts = delete_options(ctx, bytes).await?;
     let filter = Filter::from_query(
         &ctx.query,
         ctx.strategy.clone(),

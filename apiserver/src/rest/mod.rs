@@ -84,6 +84,14 @@ async fn dispatch(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    // Read the body before anything can fail, so that every answer reaches a
+    // client that is still sending (an unread h2 body is reset).
+    let bytes = match method {
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
+            body::read(&headers, body, state.options.max_body).await?
+        }
+        _ => bytes::Bytes::new(),
+    };
     let strategy = state
         .registry
         .lookup(&info.group, &info.version, &info.resource)
@@ -124,14 +132,14 @@ async fn dispatch(
         ("get", Some(n)) => read::get(&ctx, n).await,
         ("list", _) => read::list(&ctx).await,
         ("watch", _) => watch::watch(&ctx).await,
-        ("create", None) => write::create(&ctx, body).await,
+        ("create", None) => write::create(&ctx, &bytes).await,
         ("create", Some(_)) => Err(ApiError::MethodNotAllowed(
             "POST on a named resource is not supported".into(),
         )),
-        ("update", Some(n)) => write::update(&ctx, n, body).await,
-        ("patch", Some(n)) => write::patch(&ctx, n, body).await,
-        ("delete", Some(n)) => delete::delete(&ctx, n, body).await,
-        ("deletecollection", _) => delete::delete_collection(&ctx, body).await,
+        ("update", Some(n)) => write::update(&ctx, n, &bytes).await,
+        ("patch", Some(n)) => write::patch(&ctx, n, &bytes).await,
+        ("delete", Some(n)) => delete::delete(&ctx, n, &bytes).await,
+        ("deletecollection", _) => delete::delete_collection(&ctx, &bytes).await,
         _ => Err(ApiError::MethodNotAllowed(format!(
             "{} is not supported here",
             method.as_str()

@@ -171,13 +171,46 @@ pub fn list_body(
             buf.freeze()
         }
         Output::Table(api) => {
-            let rows: Vec<Value> = items
-                .iter()
-                .map(|i| table_row(strategy, &i.value, include, api))
-                .collect();
-            let t = json!({"kind": "Table", "apiVersion": api, "metadata": meta.to_json(),
-                "columnDefinitions": column_definitions(strategy), "rows": rows});
-            Bytes::from(t.to_string())
+            // Rows are spliced from each object's cached metadata encoding.
+            let head = json!({"kind": "Table", "apiVersion": api, "metadata": meta.to_json(),
+                "columnDefinitions": column_definitions(strategy)})
+            .to_string();
+            let mut buf = BytesMut::with_capacity(head.len() + items.len() * 1024);
+            buf.put_slice(&head.as_bytes()[..head.len() - 1]);
+            buf.put_slice(b",\"rows\":[");
+            let object_head = format!(
+                "{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"{api}\",\"metadata\":"
+            );
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.put_u8(b',');
+                }
+                let mut cells = vec![
+                    item.value
+                        .pointer("/metadata/name")
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                ];
+                cells.extend(strategy.cells(&item.value));
+                buf.put_slice(b"{\"cells\":");
+                buf.put_slice(&serde_json::to_vec(&cells).unwrap_or_else(|_| b"[]".to_vec()));
+                match include {
+                    IncludeObject::None => {}
+                    IncludeObject::Metadata => {
+                        buf.put_slice(b",\"object\":");
+                        buf.put_slice(object_head.as_bytes());
+                        buf.put_slice(item.metadata_json());
+                        buf.put_u8(b'}');
+                    }
+                    IncludeObject::Object => {
+                        buf.put_slice(b",\"object\":");
+                        buf.put_slice(&item.json);
+                    }
+                }
+                buf.put_u8(b'}');
+            }
+            buf.put_slice(b"]}");
+            buf.freeze()
         }
         Output::Metadata(api) => {
             let items: Vec<Value> = items

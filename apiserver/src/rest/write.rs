@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::response::Response;
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -289,9 +288,8 @@ pub(super) async fn insert_new(
 }
 
 /// POST.
-pub async fn create(ctx: &Ctx, body: Body) -> Result<Response, ApiError> {
-    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
-    let decoded = body::decode_object(&ctx.headers, &bytes)?;
+pub async fn create(ctx: &Ctx, bytes: &[u8]) -> Result<Response, ApiError> {
+    let decoded = body::decode_object(&ctx.headers, bytes)?;
     let mut obj = decoded.value;
     ctx.check_type(&mut obj)?;
     ctx.check_namespace(&mut obj)?;
@@ -435,9 +433,8 @@ pub(super) async fn update_object(
 }
 
 /// PUT (also of subresources).
-pub async fn update(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiError> {
-    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
-    let decoded = body::decode_object(&ctx.headers, &bytes)?;
+pub async fn update(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, ApiError> {
+    let decoded = body::decode_object(&ctx.headers, bytes)?;
     let mut obj = decoded.value;
     ctx.check_type(&mut obj)?;
     if let Some(body_name) = meta_str(&obj, "name") {
@@ -475,18 +472,17 @@ pub async fn update(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiEr
 }
 
 /// PATCH: merge, JSON, strategic (as merge) and server-side apply.
-pub async fn patch(ctx: &Ctx, name: &str, body: Body) -> Result<Response, ApiError> {
+pub async fn patch(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, ApiError> {
     use porch_apimachinery::media::{PatchType, patch_type};
     let kind = patch_type(ctx.header("content-type")).map_err(|e| {
         ApiError::UnsupportedMediaType(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json ({e})"
         ))
     })?;
-    let bytes = body::read(&ctx.headers, body, ctx.state.options.max_body).await?;
     if kind == PatchType::Apply {
-        return super::apply::apply(ctx, name, &bytes).await;
+        return super::apply::apply(ctx, name, bytes).await;
     }
-    let patch: Value = serde_json::from_slice(&bytes)
+    let patch: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::BadRequest(format!("error decoding patch: {e}")))?;
     let patch_rv = patch
         .pointer("/metadata/resourceVersion")

@@ -18,6 +18,7 @@ use porch_engine::store::{Event, EventKind, KeyValue, Store, StoreError};
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
+use super::index::{IndexFn, Indexes};
 use crate::error::ApiError;
 
 /// Key written to find out when the cache has seen everything before it.
@@ -34,6 +35,8 @@ pub struct Cached {
     pub value: Value,
     pub json: Bytes,
     pub rv: u64,
+    /// `metadata` alone, encoded on first use (Table rows and metadata lists).
+    meta_json: std::sync::OnceLock<Bytes>,
 }
 
 impl Cached {
@@ -47,6 +50,7 @@ impl Cached {
             value,
             json,
             rv,
+            meta_json: Default::default(),
         })
     }
 
@@ -66,7 +70,20 @@ impl Cached {
             value,
             json,
             rv,
+            meta_json: Default::default(),
         }))
+    }
+
+    /// The encoded `metadata` object.
+    pub fn metadata_json(&self) -> &Bytes {
+        self.meta_json.get_or_init(|| {
+            let meta = self
+                .value
+                .get("metadata")
+                .cloned()
+                .unwrap_or(Value::Object(Default::default()));
+            Bytes::from(serde_json::to_vec(&meta).unwrap_or_else(|_| b"{}".to_vec()))
+        })
     }
 
     /// Set `metadata.resourceVersion` (stored values carry none: the Store's revision is the truth).
@@ -114,6 +131,7 @@ struct Inner {
     rv: u64,
     seq: u64,
     objects: BTreeMap<String, Arc<Cached>>,
+    indexes: Indexes,
     history: VecDeque<Arc<CacheEvent>>,
     /// A watch may start from any `after >= oldest`.
     oldest: u64,
@@ -143,6 +161,7 @@ impl Cache {
     pub async fn start(
         store: Arc<dyn Store>,
         history_limit: usize,
+        indexes: Vec<(String, IndexFn)>,
     ) -> Result<Arc<Cache>, StoreError> {
         let (rv_tx, _) = watch::channel(0);
         let (events, _) = broadcast::channel(4096);
@@ -152,6 +171,7 @@ impl Cache {
                 rv: 0,
                 seq: 0,
                 objects: BTreeMap::new(),
+                indexes: Indexes::new(indexes),
                 history: VecDeque::new(),
                 oldest: 0,
                 epoch: 0,
@@ -173,9 +193,11 @@ impl Cache {
             let page = self.store.range(REGISTRY_PREFIX, None, 0).await?;
             let oldest = self.store.oldest_revision().await?.min(page.revision);
             let mut objects = BTreeMap::new();
+            let mut indexes = self.read().indexes.emptied();
             for kv in &page.kvs {
                 match Cached::from_stored(&kv.key, &kv.value, kv.mod_revision) {
                     Ok(c) => {
+                        indexes.insert(&c);
                         objects.insert(kv.key.clone(), Arc::new(c));
                     }
                     Err(e) => {
@@ -225,6 +247,7 @@ impl Cache {
                 inner.rv = page.revision;
                 inner.seq = seq;
                 inner.objects = objects;
+                inner.indexes = indexes;
                 inner.history = history;
                 inner.oldest = history_oldest;
                 inner.epoch = epoch;
@@ -298,9 +321,12 @@ impl Cache {
                 Some(ce) => {
                     inner.seq = seq;
                     let ce = Arc::new(ce);
-                    if ce.kind == EventType::Deleted {
-                        inner.objects.remove(&ce.object.key);
-                    } else {
+                    let inner = &mut *inner;
+                    if let Some(old) = inner.objects.remove(&ce.object.key) {
+                        inner.indexes.remove(&old);
+                    }
+                    if ce.kind != EventType::Deleted {
+                        inner.indexes.insert(&ce.object);
                         inner
                             .objects
                             .insert(ce.object.key.clone(), Arc::clone(&ce.object));
@@ -388,6 +414,17 @@ impl Cache {
             .map(|(_, v)| Arc::clone(v))
             .collect();
         (items, inner.rv)
+    }
+
+    /// Objects under `prefix` whose index (registered at start) holds `value`.
+    pub fn indexed(&self, prefix: &str, value: &str) -> Vec<Arc<Cached>> {
+        let inner = self.read();
+        inner
+            .indexes
+            .lookup(prefix, value)
+            .iter()
+            .filter_map(|k| inner.objects.get(k).cloned())
+            .collect()
     }
 
     /// The oldest revision a watch or continue token may still refer to.

@@ -9,6 +9,7 @@
 //! no function changed keep their file text byte for byte.
 
 mod annotate;
+mod fold;
 mod select;
 mod step;
 mod write;
