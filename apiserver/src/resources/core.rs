@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, FieldError, Subject};
 use crate::registry::{Column, Normalized, ResourceDef, Strategy, normalize_typed, str_at};
-use crate::rest::output::age;
 use crate::state::AppState;
 use crate::storage::objects::WriteError;
 
@@ -35,7 +34,7 @@ impl NamespaceStrategy {
                 subresources: &[],
                 columns: vec![
                     Column::new("Status", "string", "The status of the namespace"),
-                    Column::new("Age", "string", "CreationTimestamp of the object"),
+                    Column::new("Age", "date", "CreationTimestamp of the object"),
                 ],
                 schema: |g| g.subschema_for::<Namespace>(),
                 fields: &["status.phase"],
@@ -116,7 +115,7 @@ impl Strategy for NamespaceStrategy {
             obj.pointer("/status/phase")
                 .cloned()
                 .unwrap_or(json!("Active")),
-            json!(age(str_at(obj, &["metadata", "creationTimestamp"]))),
+            obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
         ]
     }
 
@@ -159,7 +158,7 @@ impl SecretStrategy {
                 columns: vec![
                     Column::new("Type", "string", "The type of the secret"),
                     Column::new("Data", "string", "The number of data items in the secret"),
-                    Column::new("Age", "string", "CreationTimestamp of the object"),
+                    Column::new("Age", "date", "CreationTimestamp of the object"),
                 ],
                 schema: |g| g.subschema_for::<Secret>(),
                 fields: &["type"],
@@ -293,7 +292,7 @@ impl Strategy for SecretStrategy {
         vec![
             obj.get("type").cloned().unwrap_or(json!("Opaque")),
             json!(n),
-            json!(age(str_at(obj, &["metadata", "creationTimestamp"]))),
+            obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
         ]
     }
 

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 
 use crate::error::{ApiError, FieldError, Subject};
 use crate::registry::{Column, Normalized, ResourceDef, Strategy, normalize_typed, str_at};
-use crate::rest::output::age;
 use crate::state::AppState;
 
 /// The Repository strategy.
@@ -299,7 +298,7 @@ impl Strategy for RepositoryStrategy {
             obj.pointer("/spec/git/branch")
                 .cloned()
                 .unwrap_or(Value::Null),
-            json!(age(str_at(obj, &["metadata", "creationTimestamp"]))),
+            obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
         ]
     }
 }

@@ -99,24 +99,44 @@ fn partial_metadata(obj: &Value, meta_api: &str) -> Value {
     json!({"kind": "PartialObjectMetadata", "apiVersion": meta_api, "metadata": obj.get("metadata").cloned().unwrap_or(json!({}))})
 }
 
+/// The cells of one row: computed once per object and cached; `date`
+/// columns are kept as epoch seconds and rendered as ages (`5m`) relative to `now`.
+pub fn row_cells(strategy: &dyn Strategy, obj: &Cached, now: i64) -> Vec<Value> {
+    let columns = &strategy.def().columns;
+    let cached = obj.cells(|v| {
+        let mut cells = vec![v.pointer("/metadata/name").cloned().unwrap_or(Value::String(String::new()))];
+        cells.extend(strategy.cells(v));
+        for (i, c) in columns.iter().enumerate() {
+            if c.type_ == "date" {
+                if let Some(cell) = cells.get_mut(i + 1) {
+                    let epoch = cell.as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()).map(|t| t.as_second());
+                    *cell = epoch.map(Value::from).unwrap_or(Value::Null);
+                }
+            }
+        }
+        cells
+    });
+    let mut cells = cached.to_vec();
+    for (i, c) in columns.iter().enumerate() {
+        if c.type_ == "date" {
+            if let Some(cell) = cells.get_mut(i + 1) {
+                *cell = match cell.as_i64() {
+                    Some(epoch) => Value::String(human_duration(now - epoch)),
+                    None => Value::String("<unknown>".into()),
+                };
+            }
+        }
+    }
+    cells
+}
+
 /// One Table row.
-pub fn table_row(
-    strategy: &dyn Strategy,
-    obj: &Value,
-    include: IncludeObject,
-    meta_api: &str,
-) -> Value {
-    let name = obj
-        .pointer("/metadata/name")
-        .cloned()
-        .unwrap_or(Value::String(String::new()));
-    let mut cells = vec![name];
-    cells.extend(strategy.cells(obj));
-    let mut row = json!({"cells": cells});
+pub fn table_row(strategy: &dyn Strategy, obj: &Cached, include: IncludeObject, meta_api: &str) -> Value {
+    let mut row = json!({"cells": row_cells(strategy, obj, jiff::Timestamp::now().as_second())});
     match include {
         IncludeObject::None => {}
-        IncludeObject::Metadata => row["object"] = partial_metadata(obj, meta_api),
-        IncludeObject::Object => row["object"] = obj.clone(),
+        IncludeObject::Metadata => row["object"] = partial_metadata(&obj.value, meta_api),
+        IncludeObject::Object => row["object"] = obj.value.clone(),
     }
     row
 }
@@ -178,6 +198,7 @@ pub fn list_body(
             let mut buf = BytesMut::with_capacity(head.len() + items.len() * 1024);
             buf.put_slice(&head.as_bytes()[..head.len() - 1]);
             buf.put_slice(b",\"rows\":[");
+            let now = jiff::Timestamp::now().as_second();
             let object_head = format!(
                 "{{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"{api}\",\"metadata\":"
             );
@@ -185,13 +206,7 @@ pub fn list_body(
                 if i > 0 {
                     buf.put_u8(b',');
                 }
-                let mut cells = vec![
-                    item.value
-                        .pointer("/metadata/name")
-                        .cloned()
-                        .unwrap_or(Value::Null),
-                ];
-                cells.extend(strategy.cells(&item.value));
+                let cells = row_cells(strategy, item, now);
                 buf.put_slice(b"{\"cells\":");
                 buf.put_slice(&serde_json::to_vec(&cells).unwrap_or_else(|_| b"[]".to_vec()));
                 match include {
@@ -236,7 +251,7 @@ pub fn object_body(
             let t = json!({"kind": "Table", "apiVersion": api,
                 "metadata": {"resourceVersion": obj.rv.to_string()},
                 "columnDefinitions": column_definitions(strategy),
-                "rows": [table_row(strategy, &obj.value, include, api)]});
+                "rows": [table_row(strategy, obj, include, api)]});
             Bytes::from(t.to_string())
         }
         Output::Metadata(api) => Bytes::from(partial_metadata(&obj.value, api).to_string()),
@@ -293,14 +308,6 @@ pub fn human_duration(secs: i64) -> String {
         };
     }
     format!("{}y", h / 24 / 365)
-}
-
-/// Age of an RFC 3339 timestamp as kubectl prints it (`<unknown>` when absent).
-pub fn age(ts: Option<&str>) -> String {
-    match ts.and_then(|t| t.parse::<jiff::Timestamp>().ok()) {
-        Some(t) => human_duration(jiff::Timestamp::now().as_second() - t.as_second()),
-        None => "<unknown>".into(),
-    }
 }
 
 #[cfg(test)]

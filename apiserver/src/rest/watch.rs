@@ -49,7 +49,7 @@ impl Encoder {
                 self.sent_columns = true;
                 json!({"kind": "Table", "apiVersion": api, "metadata": {"resourceVersion": obj.rv.to_string()},
                     "columnDefinitions": columns,
-                    "rows": [output::table_row(self.strategy.as_ref(), &obj.value, self.include, api)]})
+                    "rows": [output::table_row(self.strategy.as_ref(), obj, self.include, api)]})
             }
             Output::Metadata(api) => json!({"kind": "PartialObjectMetadata", "apiVersion": api,
                 "metadata": obj.value.get("metadata").cloned().unwrap_or(json!({}))}),

@@ -37,6 +37,8 @@ pub struct Cached {
     pub rv: u64,
     /// `metadata` alone, encoded on first use (Table rows and metadata lists).
     meta_json: std::sync::OnceLock<Bytes>,
+    /// Table cells, computed on first use (date cells as epoch seconds).
+    cells: std::sync::OnceLock<Vec<Value>>,
 }
 
 impl Cached {
@@ -51,6 +53,7 @@ impl Cached {
             json,
             rv,
             meta_json: Default::default(),
+            cells: Default::default(),
         })
     }
 
@@ -71,6 +74,7 @@ impl Cached {
             json,
             rv,
             meta_json: Default::default(),
+            cells: Default::default(),
         }))
     }
 
@@ -84,6 +88,11 @@ impl Cached {
                 .unwrap_or(Value::Object(Default::default()));
             Bytes::from(serde_json::to_vec(&meta).unwrap_or_else(|_| b"{}".to_vec()))
         })
+    }
+
+    /// The Table cells of this object, computed once by `compute`.
+    pub fn cells(&self, compute: impl FnOnce(&Value) -> Vec<Value>) -> &[Value] {
+        self.cells.get_or_init(|| compute(&self.value))
     }
 
     /// Set `metadata.resourceVersion` (stored values carry none: the Store's revision is the truth).
