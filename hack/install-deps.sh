@@ -5,7 +5,7 @@
 set -euo pipefail
 want=(protoc:protobuf-compiler git:git curl:curl)
 if [ "${1:-build}" = test ]; then
-  want+=(etcd:etcd-server)
+  want+=(etcd:etcd-server lighttpd:lighttpd)
 fi
 missing=()
 for pair in "${want[@]}"; do

@@ -61,6 +61,12 @@ pub struct Config {
     /// Period of BOOKMARK events on watches that allow them.
     #[arg(long, value_parser = parse_duration, default_value = "60s")]
     pub bookmark_interval: Duration,
+    /// Period of the cheap change poll (ls-remote) of every registered repository.
+    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    pub repo_sync_interval: Duration,
+    /// Bound of every git network operation (a hanging server fails after it).
+    #[arg(long, value_parser = parse_duration, default_value = "20s")]
+    pub git_timeout: Duration,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "PORCH_LOG", default_value = "info")]
     pub log: String,
@@ -96,6 +102,15 @@ pub fn registry() -> Registry {
     r.register(Arc::new(resources::repository::RepositoryStrategy::new()));
     r.register(Arc::new(resources::core::NamespaceStrategy::new()));
     r.register(Arc::new(resources::core::SecretStrategy::new()));
+    r.register(Arc::new(
+        resources::packagerevision::PackageRevisionStrategy::new(),
+    ));
+    r.register(Arc::new(
+        resources::packagerevision::PackageRevisionResourcesStrategy::new(),
+    ));
+    r.register(Arc::new(
+        resources::packagerevision::PorchPackageStrategy::new(),
+    ));
     r
 }
 
@@ -165,6 +180,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         host
     };
     let url = format!("https://{host}:{}", local.port());
+    let git = Arc::new(porch_engine::git::GitCache::new(
+        data_dir.join("git"),
+        porch_engine::git::GitOptions {
+            timeout: config.git_timeout,
+        },
+    ));
     let state = Arc::new(AppState {
         discovery: Discovery::build(&registry, &format!("{host}:{}", local.port())),
         openapi: OpenApi::build(&registry),
@@ -175,8 +196,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             bookmark_interval: config.bookmark_interval,
         },
         auth: Authenticator::standalone(&creds.admin_token),
+        git: Some(Arc::clone(&git)),
     });
     ensure_default_namespace(&objects).await?;
+    crate::sync::spawn(
+        Arc::clone(&state),
+        git,
+        crate::sync::SyncOptions {
+            poll_interval: config.repo_sync_interval,
+        },
+    );
     let acceptor = crate::server::tls_acceptor(&creds.cert_pem, &creds.key_pem)?;
     let kubeconfig = crate::bootstrap::write_kubeconfig(&data_dir, &url, &creds)?;
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "porch-server ready");
@@ -184,7 +213,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "porch-server listening on {url}\nPoint kubectl at it with:\n  export KUBECONFIG={}\n  kubectl api-resources",
         kubeconfig.display()
     );
-    let router = crate::server::router(state);
+    let router = crate::server::router(Arc::clone(&state));
     tokio::select! {
         _ = crate::server::serve(listener, acceptor, router) => Ok(()),
         _ = shutdown_signal() => {

@@ -15,5 +15,6 @@ pub mod rest;
 pub mod server;
 pub mod state;
 pub mod storage;
+pub mod sync;
 
 pub use config::{Config, run};

@@ -213,8 +213,46 @@ pub trait Strategy: Send + Sync {
         None
     }
 
+    /// Selectable fields the watch cache indexes, so exact field selectors
+    /// are answered from index keys instead of scans.
+    fn indexed_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// For resources computed from another resource's objects (as
+    /// PackageRevisionResources from PackageRevisions): that resource's plural,
+    /// in the same group and version.
+    fn derived_from(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Compute this resource's object from a source object (see `derived_from`).
+    async fn derive(
+        &self,
+        _state: &AppState,
+        _source: &crate::storage::cache::Cached,
+    ) -> Result<Value, ApiError> {
+        Err(ApiError::NotFoundPath)
+    }
+
     /// Table cells after `Name`, matching `def().columns`.
     fn cells(&self, obj: &Value) -> Vec<Value>;
+
+    /// Whether `field` may be used in a field selector (besides `metadata.name`/`metadata.namespace`).
+    fn supports_field(&self, field: &str) -> bool {
+        self.def().fields.contains(&field)
+    }
+
+    /// The value a field requirement compares with, normalised as the
+    /// resource defines it; `Ok(None)` drops the requirement, `Err` is a 400.
+    fn field_requirement(
+        &self,
+        _field: &str,
+        _equals: bool,
+        value: &str,
+    ) -> Result<Option<String>, String> {
+        Ok(Some(value.to_string()))
+    }
 
     /// Value of a selectable field (`def().fields`), as a string.
     fn field_value(&self, _obj: &Value, _field: &str) -> Option<String> {
@@ -231,6 +269,11 @@ pub fn normalize_typed<T: DeserializeOwned + Serialize>(
         .map_err(|e| e.to_string())?;
     let value = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     Ok(Normalized { value, unknown })
+}
+
+/// Index entry of an exact field value within a namespace.
+pub fn field_index_key(namespace: &str, field: &str, value: &str) -> String {
+    format!("{namespace}/{field}={value}")
 }
 
 /// A JSON string at a dotted path.
@@ -283,13 +326,57 @@ impl Registry {
 
     /// The watch-cache indexes the strategies ask for, by key prefix.
     pub fn indexes(&self) -> Vec<(String, crate::storage::index::IndexFn)> {
-        self.resources
-            .values()
-            .filter_map(|s| s.index().map(|f| (s.def().prefix(), f)))
-            .collect()
+        let mut out = Vec::new();
+        for s in self.resources.values() {
+            let own = s.index();
+            if own.is_none() && s.indexed_fields().is_empty() {
+                continue;
+            }
+            let strategy = Arc::clone(s);
+            let f: crate::storage::index::IndexFn = Arc::new(move |obj: &Value| {
+                let mut values = own.as_ref().map(|f| f(obj)).unwrap_or_default();
+                let ns = obj
+                    .pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                for field in strategy.indexed_fields() {
+                    if let Some(v) = strategy.field_value(obj, field) {
+                        values.push(field_index_key(ns, field, &v));
+                    }
+                }
+                values
+            });
+            out.push((s.def().prefix(), f));
+        }
+        out
     }
 
     pub fn has_core(&self) -> bool {
         self.resources.values().any(|s| s.def().group.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_indexes_cover_indexed_fields() {
+        let mut r = Registry::default();
+        r.register(Arc::new(
+            crate::resources::packagerevision::PackageRevisionStrategy::new(),
+        ));
+        let idx = r.indexes();
+        assert_eq!(idx.len(), 1);
+        let obj = serde_json::json!({"metadata": {"namespace": "ns"}, "spec": {"repository": "r", "packageName": "p"}});
+        let values = (idx[0].1)(&obj);
+        assert!(
+            values.contains(&field_index_key("ns", "spec.repository", "r")),
+            "{values:?}"
+        );
+        assert!(
+            values.contains(&field_index_key("ns", "spec.packageName", "p")),
+            "{values:?}"
+        );
     }
 }

@@ -26,6 +26,8 @@ pub struct AppState {
     pub discovery: Discovery,
     pub openapi: OpenApi,
     pub auth: Authenticator,
+    /// Local caches of registered git repositories.
+    pub git: Option<Arc<porch_engine::git::GitCache>>,
 }
 
 /// Handle to the shared state.

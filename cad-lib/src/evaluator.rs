@@ -23,6 +23,12 @@ pub struct FunctionSpec {
     pub tag: Option<String>,
     /// Step name from the Kptfile, for reporting.
     pub name: Option<String>,
+    /// Package whose pipeline runs the step (`.` for the root), so that
+    /// callers can report progress per package as kpt does.
+    pub package: Option<String>,
+    /// Number of resources the step runs on when `selectors`/`exclude`
+    /// narrowed the input (`None` when it sees every resource).
+    pub selected: Option<usize>,
 }
 
 impl FunctionSpec {

@@ -1,1 +1,2 @@
+pub mod git;
 pub mod store;

@@ -3,6 +3,7 @@
 //! own scratch directory, stopped by the PID they started.
 
 pub mod etcd;
+pub mod git;
 pub mod kubectl;
 pub mod server;
 

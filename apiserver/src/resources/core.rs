@@ -115,7 +115,9 @@ impl Strategy for NamespaceStrategy {
             obj.pointer("/status/phase")
                 .cloned()
                 .unwrap_or(json!("Active")),
-            obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
+            obj.pointer("/metadata/creationTimestamp")
+                .cloned()
+                .unwrap_or(Value::Null),
         ]
     }
 
@@ -292,7 +294,9 @@ impl Strategy for SecretStrategy {
         vec![
             obj.get("type").cloned().unwrap_or(json!("Opaque")),
             json!(n),
-            obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
+            obj.pointer("/metadata/creationTimestamp")
+                .cloned()
+                .unwrap_or(Value::Null),
         ]
     }
 

@@ -257,12 +257,25 @@ impl Strategy for RepositoryStrategy {
         check_conflicts(self, state, obj)
     }
 
+    async fn before_remove(&self, state: &AppState, obj: &Value) -> Result<(), ApiError> {
+        let ns = str_at(obj, &["metadata", "namespace"]).unwrap_or_default();
+        let name = str_at(obj, &["metadata", "name"]).unwrap_or_default();
+        crate::sync::remove_objects(state, ns, name).await;
+        Ok(())
+    }
+
     async fn before_update(
         &self,
         state: &AppState,
         new: &Value,
-        _old: &Value,
+        old: &Value,
     ) -> Result<(), ApiError> {
+        // URL, branch and directory are immutable: only a create can introduce a conflict.
+        if conflict_key(new) == conflict_key(old)
+            && new.pointer("/spec/git/directory") == old.pointer("/spec/git/directory")
+        {
+            return Ok(());
+        }
         check_conflicts(self, state, new)
     }
 
@@ -298,7 +311,9 @@ impl Strategy for RepositoryStrategy {
             obj.pointer("/spec/git/branch")
                 .cloned()
                 .unwrap_or(Value::Null),
-            obj.pointer("/metadata/creationTimestamp").cloned().unwrap_or(Value::Null),
+            obj.pointer("/metadata/creationTimestamp")
+                .cloned()
+                .unwrap_or(Value::Null),
         ]
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use porch_apimachinery::fields::FieldSelector;
+use porch_apimachinery::fields::{FieldOperator, FieldSelector};
 use porch_apimachinery::labels::LabelSelector;
 use serde_json::Value;
 
@@ -12,10 +12,17 @@ use super::query::Query;
 use crate::error::ApiError;
 use crate::registry::Strategy;
 
+/// One field requirement after the strategy normalised its value.
+struct FieldReq {
+    field: String,
+    equals: bool,
+    value: String,
+}
+
 /// Which objects a list or watch wants.
 pub struct Filter {
     labels: Option<LabelSelector>,
-    fields: Option<FieldSelector>,
+    fields: Vec<FieldReq>,
     strategy: Arc<dyn Strategy>,
 }
 
@@ -26,38 +33,48 @@ impl Filter {
         strategy: Arc<dyn Strategy>,
         url_namespace: Option<&str>,
     ) -> Result<Filter, ApiError> {
-        let labels =
-            match query.get("labelSelector").filter(|s| !s.trim().is_empty()) {
-                Some(s) => Some(LabelSelector::parse(s).map_err(|e| {
-                    ApiError::BadRequest(format!("unable to parse requirement: {e}"))
-                })?),
-                None => None,
-            };
-        let fields = match query.get("fieldSelector").filter(|s| !s.trim().is_empty()) {
+        let labels = match query.get("labelSelector").filter(|s| !s.trim().is_empty()) {
             Some(s) => {
-                let sel =
-                    FieldSelector::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-                let def = strategy.def();
-                for r in sel.requirements() {
-                    let f = r.field.as_str();
-                    if f != "metadata.name" && f != "metadata.namespace" && !def.fields.contains(&f)
-                    {
-                        return Err(ApiError::BadRequest(format!(
-                            "field label not supported: {f}"
-                        )));
-                    }
-                }
-                if let (Some(ns), Some(want)) = (url_namespace, sel.exact("metadata.namespace")) {
-                    if ns != want {
-                        return Err(ApiError::BadRequest(format!(
-                            "the namespace of the field selector ({want}) does not match the namespace of the request ({ns})"
-                        )));
-                    }
-                }
-                Some(sel)
+                Some(LabelSelector::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))?)
             }
             None => None,
         };
+        let mut fields = Vec::new();
+        if let Some(s) = query.get("fieldSelector").filter(|s| !s.trim().is_empty()) {
+            let sel = FieldSelector::parse(s).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            for r in sel.requirements() {
+                let f = r.field.as_str();
+                let generic = f == "metadata.name" || f == "metadata.namespace";
+                if !generic && !strategy.supports_field(f) {
+                    return Err(ApiError::BadRequest(format!(
+                        "field label not supported: {f}"
+                    )));
+                }
+                let equals = r.operator == FieldOperator::Equals;
+                if f == "metadata.namespace" && equals {
+                    if let Some(ns) = url_namespace.filter(|ns| *ns != r.value) {
+                        return Err(ApiError::BadRequest(format!(
+                            "the namespace of the field selector ({}) does not match the namespace of the request ({ns})",
+                            r.value
+                        )));
+                    }
+                }
+                let value = if generic {
+                    Some(r.value.clone())
+                } else {
+                    strategy
+                        .field_requirement(f, equals, &r.value)
+                        .map_err(ApiError::BadRequest)?
+                };
+                if let Some(value) = value {
+                    fields.push(FieldReq {
+                        field: f.to_string(),
+                        equals,
+                        value,
+                    });
+                }
+            }
+        }
         Ok(Filter {
             labels,
             fields,
@@ -67,12 +84,20 @@ impl Filter {
 
     /// True when neither selector constrains anything.
     pub fn is_everything(&self) -> bool {
-        self.labels.is_none() && self.fields.is_none()
+        self.labels.is_none() && self.fields.is_empty()
     }
 
     /// An exact `metadata.name` wanted, for direct lookups.
     pub fn exact_name(&self) -> Option<&str> {
-        self.fields.as_ref().and_then(|f| f.exact("metadata.name"))
+        self.exact("metadata.name")
+    }
+
+    /// The value an equality requirement on `field` asks for.
+    pub fn exact(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|r| r.equals && r.field == field)
+            .map(|r| r.value.as_str())
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
@@ -90,9 +115,8 @@ impl Filter {
                 return false;
             }
         }
-        if let Some(sel) = &self.fields {
-            let strategy = &self.strategy;
-            return sel.matches(|field| match field {
+        self.fields.iter().all(|r| {
+            let actual = match r.field.as_str() {
                 "metadata.name" => obj
                     .pointer("/metadata/name")
                     .and_then(Value::as_str)
@@ -103,9 +127,9 @@ impl Filter {
                         .unwrap_or("")
                         .to_string(),
                 ),
-                other => strategy.field_value(obj, other),
-            });
-        }
-        true
+                other => self.strategy.field_value(obj, other),
+            };
+            (actual.as_deref() == Some(r.value.as_str())) == r.equals
+        })
     }
 }

@@ -57,6 +57,20 @@ impl Ctx {
             .key(self.info.namespace.as_deref(), name)
     }
 
+    /// The resource whose stored objects this request reads: the resource
+    /// itself, or the one it is derived from.
+    pub fn source(&self) -> Arc<dyn Strategy> {
+        self.strategy
+            .derived_from()
+            .and_then(|plural| {
+                self.state
+                    .registry
+                    .lookup(&self.info.group, &self.info.version, plural)
+                    .cloned()
+            })
+            .unwrap_or_else(|| Arc::clone(&self.strategy))
+    }
+
     /// Wait until the cache holds every write the Store acknowledged.
     pub async fn sync(&self) -> Result<u64, ApiError> {
         self.state.objects.cache().sync().await

@@ -104,12 +104,19 @@ fn partial_metadata(obj: &Value, meta_api: &str) -> Value {
 pub fn row_cells(strategy: &dyn Strategy, obj: &Cached, now: i64) -> Vec<Value> {
     let columns = &strategy.def().columns;
     let cached = obj.cells(|v| {
-        let mut cells = vec![v.pointer("/metadata/name").cloned().unwrap_or(Value::String(String::new()))];
+        let mut cells = vec![
+            v.pointer("/metadata/name")
+                .cloned()
+                .unwrap_or(Value::String(String::new())),
+        ];
         cells.extend(strategy.cells(v));
         for (i, c) in columns.iter().enumerate() {
             if c.type_ == "date" {
                 if let Some(cell) = cells.get_mut(i + 1) {
-                    let epoch = cell.as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok()).map(|t| t.as_second());
+                    let epoch = cell
+                        .as_str()
+                        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                        .map(|t| t.as_second());
                     *cell = epoch.map(Value::from).unwrap_or(Value::Null);
                 }
             }
@@ -131,7 +138,12 @@ pub fn row_cells(strategy: &dyn Strategy, obj: &Cached, now: i64) -> Vec<Value> 
 }
 
 /// One Table row.
-pub fn table_row(strategy: &dyn Strategy, obj: &Cached, include: IncludeObject, meta_api: &str) -> Value {
+pub fn table_row(
+    strategy: &dyn Strategy,
+    obj: &Cached,
+    include: IncludeObject,
+    meta_api: &str,
+) -> Value {
     let mut row = json!({"cells": row_cells(strategy, obj, jiff::Timestamp::now().as_second())});
     match include {
         IncludeObject::None => {}

@@ -17,14 +17,29 @@ pub async fn get(ctx: &Ctx, name: &str) -> Result<Response, ApiError> {
     let out = output::negotiate(ctx.accept())?;
     let include = IncludeObject::parse(ctx.query.get("includeObject"))?;
     ctx.sync().await?;
+    let source = ctx.source();
     let obj = ctx
         .state
         .objects
         .cache()
-        .get(&ctx.key(name))
+        .get(&source.def().key(ctx.info.namespace.as_deref(), name))
         .ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
+    let obj = derive(ctx, obj).await?;
     let body = output::object_body(ctx.strategy.as_ref(), &obj, out, include);
     Ok(output::json_response(StatusCode::OK, body, &[]))
+}
+
+/// For derived resources (PackageRevisionResources), the object computed from its source.
+async fn derive(
+    ctx: &Ctx,
+    obj: std::sync::Arc<crate::storage::cache::Cached>,
+) -> Result<std::sync::Arc<crate::storage::cache::Cached>, ApiError> {
+    if ctx.strategy.derived_from().is_none() {
+        return Ok(obj);
+    }
+    let value = ctx.strategy.derive(&ctx.state, &obj).await?;
+    crate::storage::cache::Cached::unstored(&obj.key, value, obj.rv)
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// An opaque continue token: the list revision and the last key returned.
@@ -48,6 +63,31 @@ fn decode_continue(token: &str) -> Result<(u64, String), ApiError> {
         .and_then(serde_json::Value::as_str)
         .ok_or_else(bad)?;
     Ok((rv, start.to_string()))
+}
+
+/// Candidates from a watch-cache index when the filter pins an indexed field
+/// in a namespaced list, in key order and after `start_after`.
+fn indexed_candidates(
+    ctx: &Ctx,
+    filter: &Filter,
+    prefix: &str,
+    start_after: Option<&str>,
+) -> Option<(Vec<std::sync::Arc<crate::storage::cache::Cached>>, u64)> {
+    let ns = ctx.info.namespace.as_deref()?;
+    let cache = ctx.state.objects.cache();
+    let source = ctx.source();
+    let (field, value) = source
+        .indexed_fields()
+        .iter()
+        .find_map(|f| filter.exact(f).map(|v| (*f, v)))?;
+    let rv = cache.revision();
+    let mut items = cache.indexed(
+        &source.def().prefix(),
+        &crate::registry::field_index_key(ns, field, value),
+    );
+    items.retain(|o| o.key.starts_with(prefix) && start_after.is_none_or(|s| o.key.as_str() > s));
+    items.sort_by(|a, b| a.key.cmp(&b.key));
+    Some((items, rv))
 }
 
 /// LIST with selectors, `limit` and `continue`.
@@ -78,7 +118,7 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         _ => {}
     }
     let prefix = ctx
-        .strategy
+        .source()
         .def()
         .namespace_prefix(ctx.info.namespace.as_deref());
     let start_after = match ctx.query.get("continue").filter(|c| !c.is_empty()) {
@@ -110,7 +150,10 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
     if min_rv > 0 {
         cache.wait_for(min_rv).await?;
     }
-    let (candidates, rv) = cache.range(&prefix, start_after.as_deref());
+    let (candidates, rv) = match indexed_candidates(ctx, &filter, &prefix, start_after.as_deref()) {
+        Some(found) => found,
+        None => cache.range(&prefix, start_after.as_deref()),
+    };
     let mut items = Vec::new();
     let mut remaining = 0u64;
     let mut last_key = None;
@@ -125,6 +168,11 @@ pub async fn list(ctx: &Ctx) -> Result<Response, ApiError> {
         last_key = Some(obj.key.clone());
         items.push(obj);
     }
+    let mut derived = Vec::with_capacity(items.len());
+    for item in items {
+        derived.push(derive(ctx, item).await?);
+    }
+    let items = derived;
     let continue_token = match (remaining > 0, &last_key) {
         (true, Some(k)) => Some(encode_continue(rv, k)),
         _ => None,

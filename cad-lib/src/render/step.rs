@@ -161,6 +161,8 @@ impl Ctx<'_> {
             exec: (!f.exec.is_empty()).then(|| f.exec.clone()),
             tag: (!f.tag.is_empty()).then(|| f.tag.clone()),
             name: (!f.name.is_empty()).then(|| f.name.clone()),
+            package: None,
+            selected: None,
         }
     }
 
@@ -184,6 +186,12 @@ impl Ctx<'_> {
             }
         };
         let selected = select(res.iter().map(|r| &r.obj), &f.selectors, &f.exclude);
+        let spec = FunctionSpec {
+            package: Some(self.display_dir(pkg)),
+            selected: (!f.selectors.is_empty() || f.exclude.iter().any(|s| !s.is_empty()))
+                .then_some(selected.len()),
+            ..spec
+        };
         let bodies: Vec<String> = selected.iter().map(|&i| res[i].obj.body_text()).collect();
         let (items, splices): (Vec<KubeObject>, Vec<Option<Splice>>) = selected
             .iter()

@@ -1,0 +1,367 @@
+//! The local cache: one bare repository per (URL, credentials) under the
+//! cache root, shared by every Repository with the same URL and the same
+//! credentials, so that no Repository reads through the cache what its own
+//! credentials could not fetch.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use git2::{Repository, RepositoryInitOptions, Signature};
+use sha2::{Digest, Sha256};
+
+use super::discovery::{self, DiscoveredRevision, Discovery};
+use super::error::{GitError, local_error};
+use super::memo::Memo;
+use super::{Credentials, GitOptions, RepoSpec, package, remote};
+
+/// Author of the commit that creates a missing branch (porch-api.md §4.2).
+const PORCH_NAME: &str = "Package Orchestration Service";
+const PORCH_EMAIL: &str = "porch@kpt.dev";
+
+/// All cache repositories under one root directory.
+pub struct GitCache {
+    root: PathBuf,
+    opts: GitOptions,
+    open: Mutex<HashMap<PathBuf, Weak<Shared>>>,
+}
+
+/// One cache directory, shared by the [`CachedRepo`]s that use it.
+struct Shared {
+    dir: PathBuf,
+    url: String,
+    credentials: Credentials,
+    /// Serialises fetches and resets of this directory.
+    fetch_lock: Mutex<()>,
+    /// An open handle for local reads, plus the memo; `None` after a reset.
+    reader: Mutex<Option<Repository>>,
+    memo: Mutex<Memo>,
+}
+
+/// A Repository's view of its cache directory. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct CachedRepo {
+    shared: Arc<Shared>,
+    spec: RepoSpec,
+    opts: GitOptions,
+}
+
+impl GitCache {
+    /// A cache rooted at `root` (created on first use).
+    pub fn new(root: PathBuf, opts: GitOptions) -> GitCache {
+        remote::init_socket_timeouts(opts.timeout);
+        GitCache {
+            root,
+            opts,
+            open: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Bare cache repository for this URL *and credentials* (a Repository never
+    /// reads through the cache what its own credentials could not fetch):
+    /// `<root>/<sanitised url>-<short hash of url+credentials>`. No network.
+    pub fn open(&self, spec: &RepoSpec) -> Result<CachedRepo, GitError> {
+        let _span = tracing::debug_span!("git.open", url = %spec.url).entered();
+        let dir = self.root.join(dir_name(&spec.url, &spec.credentials));
+        let mut open = lock(&self.open);
+        let shared = match open.get(&dir).and_then(Weak::upgrade) {
+            Some(s) => s,
+            None => {
+                init_bare(&dir)?;
+                let s = Arc::new(Shared {
+                    dir: dir.clone(),
+                    url: spec.url.clone(),
+                    credentials: spec.credentials.clone(),
+                    fetch_lock: Mutex::new(()),
+                    reader: Mutex::new(None),
+                    memo: Mutex::new(Memo::default()),
+                });
+                open.retain(|_, w| w.strong_count() > 0);
+                open.insert(dir, Arc::downgrade(&s));
+                s
+            }
+        };
+        Ok(CachedRepo {
+            shared,
+            spec: spec.clone(),
+            opts: self.opts.clone(),
+        })
+    }
+
+    /// Delete the cache directory of `spec` (for a deleted Repository), unless
+    /// another Repository still uses it.
+    pub fn remove(&self, spec: &RepoSpec) -> Result<(), GitError> {
+        let dir = self.root.join(dir_name(&spec.url, &spec.credentials));
+        let open = lock(&self.open);
+        if open.get(&dir).is_some_and(|w| w.strong_count() > 0) {
+            return Ok(());
+        }
+        match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(GitError::Other(format!(
+                "removing git cache {}: {e}",
+                dir.display()
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl CachedRepo {
+    /// The cache directory (for logs and tests).
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// The spec this view was opened with.
+    pub fn spec(&self) -> &RepoSpec {
+        &self.spec
+    }
+
+    /// Cheap change detection: remote refs (name → oid) via ls-remote, bounded by the timeout.
+    pub fn ls_remote(&self) -> Result<BTreeMap<String, String>, GitError> {
+        let _span = tracing::info_span!("git.ls_remote", url = %self.spec.url).entered();
+        let repo = self.open_repo()?;
+        remote::ls_remote(
+            &repo,
+            &self.shared.url,
+            &self.shared.credentials,
+            self.opts.timeout,
+        )
+    }
+
+    /// Fetch heads and tags with prune, bounded by the timeout; then, when the
+    /// branch is missing, create it on the remote (`create_branch`) or fail
+    /// with [`GitError::BranchMissing`] (the refs fetched are kept either way).
+    pub fn fetch(&self) -> Result<(), GitError> {
+        let _span = tracing::info_span!("git.fetch", url = %self.spec.url).entered();
+        let _guard = lock(&self.shared.fetch_lock);
+        let repo = self.open_repo()?;
+        let (url, creds, timeout) = (
+            &self.shared.url,
+            &self.shared.credentials,
+            self.opts.timeout,
+        );
+        remote::fetch(&repo, url, creds, timeout)?;
+        let branch_ref = format!("refs/remotes/origin/{}", self.spec.branch);
+        if repo.find_reference(&branch_ref).is_ok() {
+            return Ok(());
+        }
+        if !self.spec.create_branch {
+            return Err(GitError::BranchMissing(format!(
+                "branch {:?} doesn't exist in {url}",
+                self.spec.branch
+            )));
+        }
+        tracing::info!(branch = %self.spec.branch, "creating missing branch");
+        let tmp = "refs/porch-rs/create-branch";
+        let commit = initial_commit(&repo)
+            .map_err(|e| local_error(&self.shared.dir, "create branch", &e))?;
+        repo.reference(tmp, commit, true, "porch-rs: create branch")
+            .map_err(|e| local_error(&self.shared.dir, "create branch", &e))?;
+        let pushed = remote::push(
+            &repo,
+            url,
+            creds,
+            timeout,
+            tmp,
+            &format!("refs/heads/{}", self.spec.branch),
+        );
+        if let Ok(mut r) = repo.find_reference(tmp) {
+            let _ = r.delete();
+        }
+        pushed?;
+        remote::fetch(&repo, url, creds, timeout)
+    }
+
+    /// Everything Porch discovers (porch-api.md §4.3) from the local cache, no network.
+    pub fn discover(&self) -> Result<Discovery, GitError> {
+        let _span =
+            tracing::debug_span!("git.discover", url = %self.spec.url, dir = %self.spec.directory)
+                .entered();
+        let reader = self.reader()?;
+        let repo = reader
+            .as_ref()
+            .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        let mut memo = lock(&self.shared.memo);
+        discovery::discover(repo, &mut memo, &self.spec)
+            .map_err(|e| local_error(&self.shared.dir, "discovering packages", &e))
+    }
+
+    /// The files of one package revision (path relative to the package root →
+    /// UTF-8 content); binary (non-UTF-8) files are skipped with a warning. No network.
+    pub fn read_package(
+        &self,
+        rev: &DiscoveredRevision,
+    ) -> Result<BTreeMap<String, String>, GitError> {
+        let _span = tracing::debug_span!("git.read_package", package = %rev.package_path, r#ref = %rev.git_ref).entered();
+        let reader = self.reader()?;
+        let repo = reader
+            .as_ref()
+            .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        package::read_tree(repo, &rev.tree)
+            .map_err(|e| local_error(&self.shared.dir, "reading package", &e))
+    }
+
+    /// The files of the package at `path` (from the repository root, so
+    /// including `spec.git.directory`) in `commit`: what a served
+    /// PackageRevision records in its `selfLock`. No network.
+    pub fn read_package_at(
+        &self,
+        commit: &str,
+        path: &str,
+    ) -> Result<BTreeMap<String, String>, GitError> {
+        let _span = tracing::debug_span!("git.read_package_at", %commit, %path).entered();
+        let reader = self.reader()?;
+        let repo = reader
+            .as_ref()
+            .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        let tree = (|| -> Result<String, git2::Error> {
+            let root = repo.find_commit(git2::Oid::from_str(commit)?)?.tree()?;
+            let id = if path.trim_matches('/').is_empty() {
+                root.id()
+            } else {
+                root.get_path(std::path::Path::new(path.trim_matches('/')))?
+                    .id()
+            };
+            Ok(id.to_string())
+        })()
+        .map_err(|e| local_error(&self.shared.dir, "finding package", &e))?;
+        package::read_tree(repo, &tree)
+            .map_err(|e| local_error(&self.shared.dir, "reading package", &e))
+    }
+
+    /// Throw the cache directory away and start empty (after [`GitError::Corrupt`]);
+    /// the next [`fetch`](Self::fetch) fills it again.
+    pub fn reset(&self) -> Result<(), GitError> {
+        let _span = tracing::warn_span!("git.reset", dir = %self.shared.dir.display()).entered();
+        let _guard = lock(&self.shared.fetch_lock);
+        let mut reader = lock(&self.shared.reader);
+        *reader = None;
+        *lock(&self.shared.memo) = Memo::default();
+        let _ = std::fs::remove_dir_all(&self.shared.dir);
+        init_bare(&self.shared.dir)
+    }
+
+    fn open_repo(&self) -> Result<Repository, GitError> {
+        Repository::open_bare(&self.shared.dir)
+            .map_err(|e| local_error(&self.shared.dir, "opening git cache", &e))
+    }
+
+    /// The shared read handle, opened on first use.
+    fn reader(&self) -> Result<MutexGuard<'_, Option<Repository>>, GitError> {
+        let mut reader = lock(&self.shared.reader);
+        if reader.is_none() {
+            *reader = Some(self.open_repo()?);
+        }
+        Ok(reader)
+    }
+}
+
+/// Lock ignoring poisoning: the guarded data are caches that stay consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn init_bare(dir: &Path) -> Result<(), GitError> {
+    if Repository::open_bare(dir).is_ok() {
+        return Ok(());
+    }
+    if dir.exists() {
+        tracing::warn!(dir = %dir.display(), "git cache is not a repository; re-creating it");
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let mut o = RepositoryInitOptions::new();
+    o.bare(true).mkpath(true);
+    Repository::init_opts(dir, &o).map(|_| ()).map_err(|e| {
+        GitError::Other(format!(
+            "creating git cache {}: {}",
+            dir.display(),
+            e.message()
+        ))
+    })
+}
+
+/// The commit that creates a missing branch: README.md "Created by porch".
+fn initial_commit(repo: &Repository) -> Result<git2::Oid, git2::Error> {
+    let blob = repo.blob(b"Created by porch")?;
+    let mut tb = repo.treebuilder(None)?;
+    tb.insert("README.md", blob, 0o100644)?;
+    let tree = repo.find_tree(tb.write()?)?;
+    let sig = Signature::now(PORCH_NAME, PORCH_EMAIL)?;
+    repo.commit(
+        None,
+        &sig,
+        &sig,
+        "Initial commit: Creating main branch",
+        &tree,
+        &[],
+    )
+}
+
+/// `<sanitised url>-<hash>`: readable, bounded, and distinct per credentials.
+fn dir_name(url: &str, creds: &Credentials) -> String {
+    let mut h = Sha256::new();
+    h.update(url.as_bytes());
+    match creds {
+        Credentials::None => h.update(b"\0none"),
+        Credentials::Basic { username, password } => {
+            h.update(b"\0basic\0");
+            h.update(username.as_bytes());
+            h.update(b"\0");
+            h.update(password.as_bytes());
+        }
+        Credentials::Bearer(t) => {
+            h.update(b"\0bearer\0");
+            h.update(t.as_bytes());
+        }
+    }
+    let hash: String = h.finalize()[..6]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let mut name: String = url
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name = name.trim_matches(|c| c == '-' || c == '.').to_string();
+    name.truncate(80);
+    format!("{name}-{hash}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_names_differ_by_credentials() {
+        let u = "http://127.0.0.1:8080/git/repo.git";
+        let none = dir_name(u, &Credentials::None);
+        assert!(
+            none.starts_with("http---127.0.0.1-8080-git-repo.git-"),
+            "{none}"
+        );
+        let a = dir_name(
+            u,
+            &Credentials::Basic {
+                username: "u".into(),
+                password: "a".into(),
+            },
+        );
+        let b = dir_name(
+            u,
+            &Credentials::Basic {
+                username: "u".into(),
+                password: "b".into(),
+            },
+        );
+        assert!(none != a && a != b);
+        assert!(!dir_name("/../../etc", &Credentials::None).contains('/'));
+        assert!(!dir_name("..", &Credentials::None).starts_with('.'));
+    }
+}

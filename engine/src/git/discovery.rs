@@ -1,0 +1,478 @@
+//! Porch's package discovery (porch-api.md §4.3, §3.3) over the local cache:
+//! packages on the branch (placeholders), tags, drafts/proposed branches and
+//! the deletionProposed markers.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use git2::{ObjectType, Oid, Repository};
+use porch_api::packagerevision::{GitLock, Locator, Task};
+
+use super::RepoSpec;
+use super::kptfile::{self, KptfileInfo, KptfileSummary};
+use super::memo::{Memo, ScannedPackage};
+use super::trailers::{self, commit_info};
+
+/// What one discovery found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Discovery {
+    /// Commit at the head of the branch (`gitCommitHash`), `None` when the branch is missing.
+    pub branch_commit: Option<String>,
+    /// Every package revision, sorted by package path then ref.
+    pub revisions: Vec<DiscoveredRevision>,
+}
+
+/// Lifecycle of a discovered revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Lifecycle {
+    Draft,
+    Proposed,
+    Published,
+    DeletionProposed,
+}
+
+impl Lifecycle {
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::Draft => "Draft",
+            Lifecycle::Proposed => "Proposed",
+            Lifecycle::Published => "Published",
+            Lifecycle::DeletionProposed => "DeletionProposed",
+        }
+    }
+}
+
+/// One package revision as found in git.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscoveredRevision {
+    /// Relative to `spec.directory`, e.g. "basens" or "a/b".
+    pub package_path: String,
+    /// From `kpt:` trailers, else the branch name (placeholder), `v<N>`, or the tag suffix.
+    pub workspace: String,
+    /// -1 placeholder and non-integer tags, 0 drafts/proposed, N for tags `FULL/vN`.
+    pub revision: i64,
+    pub lifecycle: Lifecycle,
+    /// Short ref as Porch's `selfLock.ref`: "drafts/FULL/ws", "FULL/v3", "main".
+    pub git_ref: String,
+    /// Commit the revision lives at.
+    pub commit: String,
+    /// Oid of the package directory tree (cheap change detection of the content).
+    pub tree: String,
+    /// The creation task from `kpt:` trailers (at most one).
+    pub tasks: Vec<Task>,
+    /// Author email of the publishing commit (published revisions only).
+    pub published_by: Option<String>,
+    /// Author time of the publishing commit, RFC 3339 UTC (published revisions only).
+    pub publish_timestamp: Option<String>,
+    /// From the Kptfile, only with `upstream.git` and `upstreamLock`.
+    pub upstream_lock: Option<Locator>,
+    /// `{type: git, git: {repo, directory (without spec.directory), ref, commit}}`.
+    pub self_lock: Locator,
+    pub kptfile: KptfileSummary,
+}
+
+/// How a ref contributes revisions.
+enum RefKind<'a> {
+    Branch,
+    Tag(&'a str),
+    Draft(&'a str, Lifecycle),
+}
+
+/// Discover every revision visible to `spec` in `repo`.
+pub(crate) fn discover(
+    repo: &Repository,
+    memo: &mut Memo,
+    spec: &RepoSpec,
+) -> Result<Discovery, git2::Error> {
+    let directory = spec.directory.trim_matches('/').to_string();
+    let branch_ref = format!("refs/remotes/origin/{}", spec.branch);
+    let mut deletion_proposed = HashSet::new();
+    let mut branch_commit = None;
+    let mut revisions = Vec::new();
+    for r in repo.references()? {
+        let r = r?;
+        let Ok(name) = r.name() else { continue };
+        let name = name.to_string();
+        let kind = if name == branch_ref {
+            RefKind::Branch
+        } else if let Some(t) = name.strip_prefix("refs/tags/") {
+            RefKind::Tag(t)
+        } else if let Some(b) = name.strip_prefix("refs/remotes/origin/") {
+            if let Some(rest) = b.strip_prefix("deletionProposed/") {
+                deletion_proposed.insert(rest.to_string());
+                continue;
+            } else if b.starts_with("drafts/") {
+                RefKind::Draft(b, Lifecycle::Draft)
+            } else if b.starts_with("proposed/") {
+                RefKind::Draft(b, Lifecycle::Proposed)
+            } else {
+                continue;
+            }
+        } else {
+            continue;
+        };
+        // Tags may be annotated; everything else must point at a commit.
+        let commit = match r.peel(ObjectType::Commit) {
+            Ok(c) => c.id(),
+            Err(e) if e.class() == git2::ErrorClass::Odb => return Err(e),
+            Err(e) => {
+                tracing::warn!(r#ref = %name, error = %e.message(), "skipping ref that is not a commit");
+                continue;
+            }
+        };
+        if matches!(kind, RefKind::Branch) {
+            branch_commit = Some(commit.to_string());
+        }
+        let key = (directory.clone(), name.clone(), commit);
+        let found = match memo.refs.get(&key) {
+            Some(found) => found,
+            None => {
+                let found = Arc::new(from_ref(repo, memo, spec, &directory, &kind, commit)?);
+                memo.refs.insert(key, found.clone());
+                found
+            }
+        };
+        revisions.extend(found.iter().cloned());
+    }
+    for rev in &mut revisions {
+        if rev.lifecycle == Lifecycle::Published {
+            let full = join(&directory, &rev.package_path);
+            let suffix = if rev.revision > 0 {
+                format!("{full}/v{}", rev.revision)
+            } else {
+                format!("{full}/{}", rev.workspace)
+            };
+            if deletion_proposed.contains(&suffix) {
+                rev.lifecycle = Lifecycle::DeletionProposed;
+            }
+        }
+    }
+    revisions.sort_by(|a, b| (&a.package_path, &a.git_ref).cmp(&(&b.package_path, &b.git_ref)));
+    Ok(Discovery {
+        branch_commit,
+        revisions,
+    })
+}
+
+/// The revisions one ref gives (a tag or draft gives at most one).
+fn from_ref(
+    repo: &Repository,
+    memo: &mut Memo,
+    spec: &RepoSpec,
+    directory: &str,
+    kind: &RefKind<'_>,
+    commit: Oid,
+) -> Result<Vec<DiscoveredRevision>, git2::Error> {
+    let root = repo.find_commit(commit)?.tree_id();
+    match kind {
+        RefKind::Branch => {
+            let Some(dir_tree) = subtree(repo, root, directory)? else {
+                return Ok(Vec::new());
+            };
+            let packages = scan(repo, memo, dir_tree)?;
+            let packages: Vec<&ScannedPackage> = packages
+                .iter()
+                .filter(|(p, _, _)| {
+                    if p.is_empty() {
+                        tracing::warn!(
+                            directory,
+                            "a Kptfile at the repository directory itself is not a package"
+                        );
+                    }
+                    !p.is_empty()
+                })
+                .collect();
+            let fulls: Vec<String> = packages
+                .iter()
+                .map(|(p, _, _)| join(directory, p))
+                .collect();
+            let latest = trailers::latest_package_commits(repo, memo, commit, &fulls)?;
+            let mut out = Vec::new();
+            for (((rel, tree, kptfile), full), latest) in
+                packages.into_iter().zip(&fulls).zip(latest)
+            {
+                // Tasks as Porch: those of the revision the latest trailer names.
+                let trailer_ws = match latest {
+                    Some(c) => commit_info(repo, memo, c)?
+                        .trailers
+                        .iter()
+                        .find(|t| t.package == *full && !t.workspace_name.is_empty())
+                        .map(|t| t.workspace_name.clone()),
+                    None => None,
+                };
+                let ws_for_tasks = trailer_ws.unwrap_or_else(|| spec.branch.clone());
+                let task = trailers::creation_task(repo, memo, commit, full, &ws_for_tasks)?;
+                let by = latest.unwrap_or(commit);
+                out.push(build(
+                    repo,
+                    memo,
+                    spec,
+                    rel,
+                    spec.branch.clone(),
+                    -1,
+                    Lifecycle::Published,
+                    &spec.branch,
+                    commit,
+                    *tree,
+                    *kptfile,
+                    task,
+                    Some(by),
+                )?);
+            }
+            Ok(out)
+        }
+        RefKind::Tag(name) => {
+            // Tags without `/` (release tags) are not package revisions.
+            let Some((full, suffix)) = name.rsplit_once('/') else {
+                return Ok(Vec::new());
+            };
+            let Some(rel) = relative(directory, full) else {
+                return Ok(Vec::new());
+            };
+            let Some((tree, kptfile)) = package_at(repo, root, full)? else {
+                tracing::warn!(tag = %name, "skipping tag: no Kptfile at {full}");
+                return Ok(Vec::new());
+            };
+            let revision = parse_revision(suffix);
+            let info = commit_info(repo, memo, commit)?;
+            let workspace = info
+                .trailers
+                .iter()
+                .find(|t| t.package == full && !t.workspace_name.is_empty())
+                .map(|t| t.workspace_name.clone())
+                .unwrap_or_else(|| suffix.to_string());
+            let task = trailers::creation_task(repo, memo, commit, full, &workspace)?;
+            Ok(vec![build(
+                repo,
+                memo,
+                spec,
+                &rel,
+                workspace,
+                revision,
+                Lifecycle::Published,
+                name,
+                commit,
+                tree,
+                kptfile,
+                task,
+                Some(commit),
+            )?])
+        }
+        RefKind::Draft(branch, lifecycle) => {
+            let rest = branch.split_once('/').map(|(_, r)| r).unwrap_or_default();
+            let Some((full, workspace)) = rest
+                .rsplit_once('/')
+                .filter(|(f, w)| !f.is_empty() && !w.is_empty())
+            else {
+                tracing::warn!(
+                    branch,
+                    "skipping draft branch without <package>/<workspace>"
+                );
+                return Ok(Vec::new());
+            };
+            let Some(rel) = relative(directory, full) else {
+                return Ok(Vec::new());
+            };
+            let Some((tree, kptfile)) = package_at(repo, root, full)? else {
+                tracing::warn!(branch, "skipping draft: no Kptfile at {full}");
+                return Ok(Vec::new());
+            };
+            let task = trailers::creation_task(repo, memo, commit, full, workspace)?;
+            Ok(vec![build(
+                repo,
+                memo,
+                spec,
+                &rel,
+                workspace.to_string(),
+                0,
+                *lifecycle,
+                branch,
+                commit,
+                tree,
+                kptfile,
+                task,
+                None,
+            )?])
+        }
+    }
+}
+
+/// Assemble a revision; `published_at` is the commit whose author published it.
+#[allow(clippy::too_many_arguments)]
+fn build(
+    repo: &Repository,
+    memo: &mut Memo,
+    spec: &RepoSpec,
+    rel: &str,
+    workspace: String,
+    revision: i64,
+    lifecycle: Lifecycle,
+    git_ref: &str,
+    commit: Oid,
+    tree: Oid,
+    kptfile_blob: Oid,
+    task: Option<Task>,
+    published_at: Option<Oid>,
+) -> Result<DiscoveredRevision, git2::Error> {
+    let kf = kptfile_info(repo, memo, kptfile_blob)?;
+    let (published_by, publish_timestamp) = match published_at {
+        Some(c) => {
+            let info = commit_info(repo, memo, c)?;
+            (
+                Some(info.author_email.clone()),
+                Some(rfc3339(info.author_time)),
+            )
+        }
+        None => (None, None),
+    };
+    Ok(DiscoveredRevision {
+        package_path: rel.to_string(),
+        workspace,
+        revision,
+        lifecycle,
+        git_ref: git_ref.to_string(),
+        commit: commit.to_string(),
+        tree: tree.to_string(),
+        tasks: task.into_iter().collect(),
+        published_by,
+        publish_timestamp,
+        upstream_lock: kf.upstream_lock.clone(),
+        self_lock: Locator {
+            type_: "git".into(),
+            git: Some(GitLock {
+                repo: spec.url.clone(),
+                directory: rel.to_string(),
+                ref_: git_ref.to_string(),
+                commit: commit.to_string(),
+            }),
+        },
+        kptfile: kf.summary.clone(),
+    })
+}
+
+/// Porch's `Revision2Int`: strip one leading `v`, parse an integer, else -1.
+pub(crate) fn parse_revision(suffix: &str) -> i64 {
+    suffix
+        .strip_prefix('v')
+        .unwrap_or(suffix)
+        .parse()
+        .unwrap_or(-1)
+}
+
+/// `full` relative to `directory` when it lies strictly below it (Porch's `packageInDirectory`).
+fn relative(directory: &str, full: &str) -> Option<String> {
+    if directory.is_empty() {
+        return Some(full.to_string());
+    }
+    full.strip_prefix(directory)?
+        .strip_prefix('/')
+        .filter(|r| !r.is_empty())
+        .map(str::to_string)
+}
+
+fn join(directory: &str, rel: &str) -> String {
+    match (directory.is_empty(), rel.is_empty()) {
+        (true, _) => rel.to_string(),
+        (_, true) => directory.to_string(),
+        _ => format!("{directory}/{rel}"),
+    }
+}
+
+fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+/// The tree at `path` below `root` ("" is `root` itself); `None` if absent or not a directory.
+fn subtree(repo: &Repository, root: Oid, path: &str) -> Result<Option<Oid>, git2::Error> {
+    if path.is_empty() {
+        return Ok(Some(root));
+    }
+    let tree = repo.find_tree(root)?;
+    match tree.get_path(std::path::Path::new(path)) {
+        Ok(e) if e.kind() == Some(ObjectType::Tree) => Ok(Some(e.id())),
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether `tree` is a package: its regular-file `Kptfile` blob.
+fn kptfile_in(tree: &git2::Tree<'_>) -> Option<Oid> {
+    tree.get_name("Kptfile")
+        .filter(|e| matches!(e.filemode(), 0o100644 | 0o100664))
+        .map(|e| e.id())
+}
+
+/// The package at `full` in the tree `root`: (package tree, Kptfile blob).
+fn package_at(repo: &Repository, root: Oid, full: &str) -> Result<Option<(Oid, Oid)>, git2::Error> {
+    let Some(t) = subtree(repo, root, full)? else {
+        return Ok(None);
+    };
+    Ok(kptfile_in(&repo.find_tree(t)?).map(|k| (t, k)))
+}
+
+/// Packages below `tree`; recursion stops at a package. Memoised per subtree,
+/// so a changed branch re-reads only the directories on the changed paths.
+fn scan(
+    repo: &Repository,
+    memo: &mut Memo,
+    tree: Oid,
+) -> Result<Arc<Vec<ScannedPackage>>, git2::Error> {
+    if let Some(s) = memo.scans.get(&tree) {
+        return Ok(s);
+    }
+    let t = repo.find_tree(tree)?;
+    let mut out = Vec::new();
+    if let Some(k) = kptfile_in(&t) {
+        out.push((String::new(), tree, k));
+    } else {
+        for e in t.iter() {
+            if e.filemode() != 0o040000 {
+                continue;
+            }
+            let Ok(name) = e.name() else { continue };
+            for (p, pt, k) in scan(repo, memo, e.id())?.iter() {
+                out.push((join(name, p), *pt, *k));
+            }
+        }
+    }
+    let out = Arc::new(out);
+    memo.scans.insert(tree, out.clone());
+    Ok(out)
+}
+
+fn kptfile_info(
+    repo: &Repository,
+    memo: &mut Memo,
+    blob: Oid,
+) -> Result<Arc<KptfileInfo>, git2::Error> {
+    if let Some(k) = memo.kptfiles.get(&blob) {
+        return Ok(k);
+    }
+    let info = Arc::new(kptfile::parse(repo.find_blob(blob)?.content()));
+    memo.kptfiles.insert(blob, info.clone());
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revisions_and_paths() {
+        assert_eq!(parse_revision("v3"), 3);
+        assert_eq!(parse_revision("7"), 7);
+        assert_eq!(parse_revision("v2.0.0"), -1);
+        assert_eq!(parse_revision("vv1"), -1);
+        assert_eq!(parse_revision("release"), -1);
+        assert_eq!(relative("", "a/b").as_deref(), Some("a/b"));
+        assert_eq!(relative("dir", "dir/a/b").as_deref(), Some("a/b"));
+        assert_eq!(relative("dir", "dir"), None);
+        assert_eq!(relative("dir", "dirx/a"), None);
+        assert_eq!(join("dir", "a"), "dir/a");
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+}
