@@ -3,82 +3,18 @@
 //! Prints list (JSON, Table) p50/p99, get p50, updates/s with 16 clients and
 //! watch delivery latency to 100 watchers. Run: `hack/bench-apiserver.sh`.
 
+mod common;
+
+const NS_PATH: &str = "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories";
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::{Bench, client, ms, pct};
 use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use porch_testkit::server::Server;
 use serde_json::json;
-
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-const NS_PATH: &str = "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories";
-
-struct Bench {
-    client: HttpsClient,
-    url: String,
-    token: String,
-}
-
-impl Bench {
-    async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        ct: &str,
-        accept: &str,
-        body: Vec<u8>,
-    ) -> (u16, Bytes) {
-        let req = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{}", self.url, path))
-            .header("authorization", format!("Bearer {}", self.token))
-            .header("content-type", ct)
-            .header("accept", accept)
-            .body(Full::new(Bytes::from(body)))
-            .expect("request");
-        let resp = self.client.request(req).await.expect("response");
-        let code = resp.status().as_u16();
-        let body = resp.into_body().collect().await.expect("body").to_bytes();
-        (code, body)
-    }
-}
-
-fn pct(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[i.min(samples.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn client(ca_pem: &str) -> HttpsClient {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut ca_pem.as_bytes()) {
-        roots.add(cert.expect("ca")).expect("add ca");
-    }
-    let cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(cfg)
-        .https_only()
-        .enable_http1()
-        .build();
-    Client::builder(TokioExecutor::new())
-        .pool_max_idle_per_host(256)
-        .build(https)
-}
 
 fn main() {
     let n: usize = std::env::var("BENCH_OBJECTS")
@@ -91,7 +27,7 @@ fn main() {
         .unwrap_or(100);
     let server = Server::start(
         env!("CARGO_BIN_EXE_porch-server"),
-        &["--watch-history", "200000"],
+        &["--disable-repository-sync", "--watch-history", "200000"],
     );
     let ca = std::fs::read_to_string(server.ca()).expect("ca");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -112,7 +48,7 @@ fn main() {
                     let obj = json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository",
                         "metadata": {"name": format!("repo-{i:05}"), "labels": {"bench": "true", "shard": format!("s{}", i % 10)}},
                         "spec": {"type": "git", "description": "benchmark repository", "deployment": i % 2 == 0,
-                            "git": {"repo": format!("https://git.example.com/org/repo-{i:05}.git"), "branch": "main", "directory": "/"}}});
+                            "git": {"repo": format!("http://127.0.0.1:9/org/repo-{i:05}.git"), "branch": "main", "directory": "/"}}});
                     let (code, body) = b.call("POST", NS_PATH, "application/json", "application/json", obj.to_string().into_bytes()).await;
                     assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
                 }

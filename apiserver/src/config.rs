@@ -67,6 +67,12 @@ pub struct Config {
     /// Bound of every git network operation (a hanging server fails after it).
     #[arg(long, value_parser = parse_duration, default_value = "20s")]
     pub git_timeout: Duration,
+    /// Do not sync git repositories (serve the API machinery only; for tests of the REST layer).
+    #[arg(long)]
+    pub disable_repository_sync: bool,
+    /// Create and register an example blueprint repository on first start.
+    #[arg(long)]
+    pub demo: bool,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "PORCH_LOG", default_value = "info")]
     pub log: String,
@@ -199,13 +205,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         git: Some(Arc::clone(&git)),
     });
     ensure_default_namespace(&objects).await?;
-    crate::sync::spawn(
-        Arc::clone(&state),
-        git,
-        crate::sync::SyncOptions {
+    if config.demo {
+        crate::demo::ensure(&data_dir, &objects).await?;
+    }
+    if !config.disable_repository_sync {
+        let opts = crate::sync::SyncOptions {
             poll_interval: config.repo_sync_interval,
-        },
-    );
+        };
+        crate::sync::spawn(Arc::clone(&state), git, opts);
+    }
     let acceptor = crate::server::tls_acceptor(&creds.cert_pem, &creds.key_pem)?;
     let kubeconfig = crate::bootstrap::write_kubeconfig(&data_dir, &url, &creds)?;
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "porch-server ready");

@@ -13,7 +13,7 @@ const REPOS: &str = "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repo
 
 fn repo(name: &str) -> Value {
     json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository",
-        "metadata": {"name": name}, "spec": {"type": "git", "git": {"repo": format!("https://example.com/{name}.git")}}})
+        "metadata": {"name": name}, "spec": {"type": "git", "git": {"repo": format!("http://127.0.0.1:9/{name}.git")}}})
 }
 
 fn status(body: &str) -> Value {
@@ -33,7 +33,14 @@ fn post(s: &Server, obj: &Value) -> porch_testkit::server::Response {
 
 #[test]
 fn bad_input_gets_the_right_status() {
-    let s = Server::start(BIN, &["--max-request-body-bytes", "1048576"]);
+    let s = Server::start(
+        BIN,
+        &[
+            "--disable-repository-sync",
+            "--max-request-body-bytes",
+            "1048576",
+        ],
+    );
     let r = post(&s, &repo("ok"));
     assert_eq!(r.code, 201, "{}", r.body);
 
@@ -175,7 +182,7 @@ fn bad_input_gets_the_right_status() {
 
 #[test]
 fn discovery_negotiation_is_exact() {
-    let s = Server::start(BIN, &[]);
+    let s = Server::start(BIN, &["--disable-repository-sync"]);
     let accept = |a: &str| {
         s.request_as(
             Some(&s.token()),
@@ -341,7 +348,10 @@ fn watch_resume_and_restart(mut s: Server) {
 
 #[test]
 fn redb_store_survives_kill_and_resumes_watches() {
-    watch_resume_and_restart(Server::start(BIN, &["--watch-history", "8"]));
+    watch_resume_and_restart(Server::start(
+        BIN,
+        &["--disable-repository-sync", "--watch-history", "8"],
+    ));
 }
 
 #[test]
@@ -349,7 +359,13 @@ fn etcd_store_survives_restart_and_resumes_watches() {
     let etcd = Etcd::start();
     let s = Server::start(
         BIN,
-        &["--watch-history", "8", "--etcd-servers", &etcd.endpoint],
+        &[
+            "--disable-repository-sync",
+            "--watch-history",
+            "8",
+            "--etcd-servers",
+            &etcd.endpoint,
+        ],
     );
     watch_resume_and_restart(s);
     drop(etcd);
@@ -358,9 +374,16 @@ fn etcd_store_survives_restart_and_resumes_watches() {
 #[test]
 fn kubectl_suite_runs_against_etcd() {
     let etcd = Etcd::start();
-    let s = Server::start(BIN, &["--etcd-servers", &etcd.endpoint]);
+    let s = Server::start(
+        BIN,
+        &[
+            "--disable-repository-sync",
+            "--etcd-servers",
+            &etcd.endpoint,
+        ],
+    );
     let k = Kubectl::new(32, &s.kubeconfig());
-    let m = "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: e\nspec:\n  type: git\n  git:\n    repo: https://example.com/e.git\n";
+    let m = "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: e\nspec:\n  type: git\n  git:\n    repo: http://127.0.0.1:9/e.git\n";
     assert!(
         k.run_stdin(&["apply", "-f", "-"], m)
             .ok()
@@ -398,7 +421,10 @@ fn events(body: &str) -> Vec<Value> {
 
 #[test]
 fn watch_semantics_initial_events_selectors_bookmarks() {
-    let s = Server::start(BIN, &["--bookmark-interval", "300ms"]);
+    let s = Server::start(
+        BIN,
+        &["--disable-repository-sync", "--bookmark-interval", "300ms"],
+    );
     let mut labelled = repo("a");
     labelled["metadata"]["labels"] = json!({"team": "x"});
     assert_eq!(post(&s, &labelled).code, 201);
@@ -500,7 +526,7 @@ fn watch_semantics_initial_events_selectors_bookmarks() {
 
 #[test]
 fn tables_dry_run_warnings_and_collections() {
-    let s = Server::start(BIN, &[]);
+    let s = Server::start(BIN, &["--disable-repository-sync"]);
     for n in ["t1", "t2", "t3"] {
         let mut r = repo(n);
         r["metadata"]["labels"] = json!({"group": if n == "t3" { "b" } else { "a" }});
@@ -606,7 +632,7 @@ fn tables_dry_run_warnings_and_collections() {
 
 #[test]
 fn a_100_mib_body_is_refused_and_the_server_keeps_serving() {
-    let s = Server::start(BIN, &[]);
+    let s = Server::start(BIN, &["--disable-repository-sync"]);
     let mut big = repo("big");
     big["spec"]["description"] = json!("x".repeat(100 * 1024 * 1024));
     let r = post(&s, &big);
@@ -617,7 +643,7 @@ fn a_100_mib_body_is_refused_and_the_server_keeps_serving() {
 
 #[test]
 fn repositories_on_the_same_url_and_branch_must_not_overlap() {
-    let s = Server::start(BIN, &[]);
+    let s = Server::start(BIN, &["--disable-repository-sync"]);
     let with = |name: &str, url: &str, dir: Option<&str>, branch: Option<&str>| {
         let mut r = json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository", "metadata": {"name": name},
             "spec": {"type": "git", "git": {"repo": url}}});
@@ -630,21 +656,21 @@ fn repositories_on_the_same_url_and_branch_must_not_overlap() {
         post(&s, &r)
     };
     assert_eq!(
-        with("a", "https://example.com/x.git", Some("team-a"), None).code,
+        with("a", "http://127.0.0.1:9/x.git", Some("team-a"), None).code,
         201
     );
     assert_eq!(
-        with("b", "https://example.com/x.git", Some("team-b"), None).code,
+        with("b", "http://127.0.0.1:9/x.git", Some("team-b"), None).code,
         201
     );
     assert_eq!(
-        with("c", "https://example.com/x.git", Some("/"), Some("dev")).code,
+        with("c", "http://127.0.0.1:9/x.git", Some("/"), Some("dev")).code,
         201
     );
     for (name, url, dir) in [
-        ("d", "https://EXAMPLE.com/x", Some("team-a/sub")),
-        ("e", "http://example.com/x.git/", None),
-        ("f", "https://example.com/x.git", Some("team-b")),
+        ("d", "http://127.0.0.1:9/X", Some("team-a/sub")),
+        ("e", "http://127.0.0.1:9/x.git/", None),
+        ("f", "http://127.0.0.1:9/x.git", Some("team-b")),
     ] {
         let r = with(name, url, dir, None);
         assert_eq!(r.code, 409, "{name}: {}", r.body);
@@ -665,7 +691,7 @@ fn repositories_on_the_same_url_and_branch_must_not_overlap() {
         200
     );
     assert_eq!(
-        with("f", "https://example.com/x.git", Some("team-b"), None).code,
+        with("f", "http://127.0.0.1:9/x.git", Some("team-b"), None).code,
         201
     );
 }

@@ -483,3 +483,23 @@ fn one_repository_in_two_namespaces_gives_separate_revisions() {
     assert_eq!(all.lines().count(), 32);
     let _ = json!(null);
 }
+
+#[test]
+fn demo_flag_registers_example_blueprints() {
+    let mut s = Server::start(BIN, &["--demo", "--repo-sync-interval", "300ms"]);
+    let k = Kubectl::new(32, &s.kubeconfig());
+    wait_ready(&k, "default", "demo-blueprints");
+    wait_until("demo revisions", Duration::from_secs(20), || {
+        list(&s, "").len() == 7
+    });
+    let rows: Vec<String> = list(&s, "").iter().map(row).collect();
+    assert!(
+        rows.contains(&"demo-blueprints.web-app.v2 web-app v2 2 Published latest".to_string()),
+        "{rows:?}"
+    );
+    // only on first start: a restart keeps the same repository and revisions
+    s.restart();
+    let k = Kubectl::new(32, &s.kubeconfig());
+    wait_ready(&k, "default", "demo-blueprints");
+    assert_eq!(list(&s, "").len(), 7);
+}

@@ -10,7 +10,10 @@ use porch_testkit::wait_until;
 const BIN: &str = env!("CARGO_BIN_EXE_porch-server");
 
 fn start() -> (Server, Kubectl) {
-    let server = Server::start(BIN, &["--bookmark-interval", "1s"]);
+    let server = Server::start(
+        BIN,
+        &["--disable-repository-sync", "--bookmark-interval", "1s"],
+    );
     let k = Kubectl::new(32, &server.kubeconfig());
     (server, k)
 }
@@ -76,7 +79,7 @@ fn discovery_openapi_and_explain() {
 #[test]
 fn apply_client_side_server_side_dry_run_and_diff() {
     let (_s, k) = start();
-    let m = repo("r1", "https://example.com/r1.git", "");
+    let m = repo("r1", "http://127.0.0.1:9/r1.git", "");
     let out = k.run_stdin(&["apply", "-f", "-"], &m).ok().stdout;
     assert!(
         out.contains("repository.config.porch.kpt.dev/r1 created"),
@@ -123,7 +126,7 @@ fn apply_client_side_server_side_dry_run_and_diff() {
     );
 
     // server-side apply: create, update, conflict, force
-    let ssa = repo("r2", "https://example.com/r2.git", "");
+    let ssa = repo("r2", "http://127.0.0.1:9/r2.git", "");
     let out = k
         .run_stdin(&["apply", "--server-side", "-f", "-"], &ssa)
         .ok()
@@ -186,7 +189,7 @@ fn get_formats_selectors_paging_sorting() {
     for (name, team) in [("c", "x"), ("a", "y"), ("b", "x")] {
         let m = repo(
             name,
-            &format!("https://example.com/{name}.git"),
+            &format!("http://127.0.0.1:9/{name}.git"),
             &format!("  labels:\n    team: \"{team}\"\n"),
         );
         k.run_stdin(&["apply", "-f", "-"], &m).ok();
@@ -212,7 +215,7 @@ fn get_formats_selectors_paging_sorting() {
     );
     assert_eq!(out.lines().count(), 4, "{out}");
     assert!(
-        out.contains("https://example.com/a.git") && out.contains("Package"),
+        out.contains("http://127.0.0.1:9/a.git") && out.contains("Package"),
         "{out}"
     );
     let wide = k.run(&["get", "repo", "-o", "wide"]).ok().stdout;
@@ -313,7 +316,7 @@ fn watch_and_wait_see_changes_from_other_clients() {
     std::thread::sleep(Duration::from_millis(300));
     k.run_stdin(
         &["apply", "-f", "-"],
-        &repo("w1", "https://example.com/w.git", ""),
+        &repo("w1", "http://127.0.0.1:9/w.git", ""),
     )
     .ok();
     k.run(&[
@@ -391,7 +394,7 @@ fn edit_patch_label_annotate_replace_and_finalizers() {
     let (_s, k) = start();
     k.run_stdin(
         &["apply", "-f", "-"],
-        &repo("e1", "https://example.com/e.git", ""),
+        &repo("e1", "http://127.0.0.1:9/e.git", ""),
     )
     .ok();
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
@@ -480,7 +483,7 @@ fn edit_patch_label_annotate_replace_and_finalizers() {
             "e1",
             "--type=merge",
             "-p",
-            r#"{"spec":{"git":{"repo":"https://example.com/other.git"}}}"#,
+            r#"{"spec":{"git":{"repo":"http://127.0.0.1:9/other.git"}}}"#,
         ])
         .fails();
     assert!(err.contains("spec.git.repo is immutable"), "{err}");
@@ -577,7 +580,7 @@ fn core_namespaces_and_secrets() {
         .stdout,
         "cA=="
     );
-    let repo_in = repo("r", "https://example.com/x.git", "")
+    let repo_in = repo("r", "http://127.0.0.1:9/x.git", "")
         .replace("namespace: default", "namespace: team-a");
     k.run_stdin(&["apply", "-f", "-"], &repo_in).ok();
     let err = k
@@ -602,7 +605,7 @@ fn core_namespaces_and_secrets() {
 
 #[test]
 fn other_kubectl_versions_smoke() {
-    let s = Server::start(BIN, &[]);
+    let s = Server::start(BIN, &["--disable-repository-sync"]);
     for minor in [27, 28, 33] {
         let k = Kubectl::new(minor, &s.kubeconfig());
         let name = format!("v{minor}");
@@ -610,7 +613,7 @@ fn other_kubectl_versions_smoke() {
         assert!(out.contains("repositories"), "{minor}: {out}");
         k.run_stdin(
             &["apply", "-f", "-"],
-            &repo(&name, &format!("https://example.com/{name}.git"), ""),
+            &repo(&name, &format!("http://127.0.0.1:9/{name}.git"), ""),
         )
         .ok();
         let out = k.run(&["get", "repo", &name]).ok().stdout;

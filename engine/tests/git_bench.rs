@@ -112,3 +112,46 @@ fn bench_100_repositories() {
         );
     }
 }
+
+/// Cold discovery in a loop, for a profiler (`perf record`).
+#[test]
+#[ignore]
+fn profile_cold_discovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = tmp.path().join("r.git");
+    porch_testkit::git::synthetic_repo(&bare, 20, 5, 0);
+    GitCache::new(tmp.path().join("cache"), opts())
+        .open(&spec(bare.to_str().unwrap()))
+        .unwrap()
+        .fetch()
+        .unwrap();
+    let t = Instant::now();
+    for _ in 0..100 {
+        let cache = GitCache::new(tmp.path().join("cache"), opts());
+        cache
+            .open(&spec(bare.to_str().unwrap()))
+            .unwrap()
+            .discover()
+            .unwrap();
+    }
+    println!("cold discovery: {:?} each", t.elapsed() / 100);
+}
+
+/// Cold fetches in a loop, for a profiler (`perf record`).
+#[test]
+#[ignore]
+fn profile_cold_fetch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bare = tmp.path().join("r.git");
+    porch_testkit::git::synthetic_repo(&bare, 20, 5, 0);
+    let t = Instant::now();
+    for i in 0..20 {
+        let cache = GitCache::new(tmp.path().join(format!("cache{i}")), opts());
+        cache
+            .open(&spec(bare.to_str().unwrap()))
+            .unwrap()
+            .fetch()
+            .unwrap();
+    }
+    println!("cold fetch: {:?} each", t.elapsed() / 20);
+}

@@ -1,1 +1,131 @@
-fn main() {}
+//! Function-call latency, p50 over repeated calls (prints figures; not a
+//! pass/fail test): set-namespace on a 30-resource ResourceList in process
+//! and over gRPC, a starlark function, and an exec round trip next to a
+//! bare process spawn.
+
+use std::time::{Duration, Instant};
+
+use cad_lib::{FunctionEvaluator, FunctionSpec, KubeObject, ResourceList};
+use porch_function_runner::server::{self, EvaluatorService, ServiceLimits};
+use porch_function_runner::{
+    BuiltinRuntime, ExecConfig, ExecEntry, ExecLimits, ExecRuntime, GrpcEvaluator,
+};
+
+fn list(n: usize, config: &str) -> ResourceList {
+    let items = (0..n)
+        .map(|i| {
+            KubeObject::parse(&format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i} # app\n  namespace: old\n  labels:\n    app: app-{i}\nspec:\n  replicas: 3\n  selector:\n    matchLabels:\n      app: app-{i}\n  template:\n    metadata:\n      labels:\n        app: app-{i}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.25\n"
+            ))
+            .unwrap()
+        })
+        .collect();
+    ResourceList {
+        items,
+        function_config: Some(KubeObject::parse(config).unwrap()),
+        results: Vec::new(),
+    }
+}
+
+const NS_CONFIG: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata:\n  namespace: staging\n";
+
+fn p50(mut f: impl FnMut(), n: usize) -> Duration {
+    for _ in 0..(n / 10).max(3) {
+        f();
+    }
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn spec(image: &str) -> FunctionSpec {
+    FunctionSpec {
+        image: Some(image.into()),
+        ..Default::default()
+    }
+}
+
+fn main() {
+    let set_ns = spec("ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1");
+    let builtin = BuiltinRuntime::new();
+    let input = list(30, NS_CONFIG);
+    let d = p50(
+        || drop(builtin.evaluate(&set_ns, input.clone()).unwrap()),
+        300,
+    );
+    println!(
+        "set-namespace, 30 resources, in process:  p50 {:>9.3} ms",
+        d.as_secs_f64() * 1e3
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    let limits = ServiceLimits::default();
+    rt.spawn(server::serve(
+        listener,
+        EvaluatorService::new(BuiltinRuntime::new(), None, limits),
+        limits,
+        Duration::from_secs(60),
+        std::future::pending(),
+    ));
+    let client = GrpcEvaluator::new(&format!("http://{addr}"), 96 << 20).unwrap();
+    let d = p50(
+        || drop(client.evaluate(&set_ns, input.clone()).unwrap()),
+        300,
+    );
+    println!(
+        "set-namespace, 30 resources, over gRPC:   p50 {:>9.3} ms",
+        d.as_secs_f64() * 1e3
+    );
+
+    if builtin.supports("starlark") {
+        let star = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata:\n  source: |\n    for r in ctx.resource_list[\"items\"]:\n      r[\"metadata\"][\"annotations\"] = {\"bench\": \"yes\"}\n";
+        let input = list(30, star);
+        let s = spec("starlark:v0.5");
+        let d = p50(|| drop(builtin.evaluate(&s, input.clone()).unwrap()), 100);
+        println!(
+            "starlark, 30 resources, in process:       p50 {:>9.3} ms",
+            d.as_secs_f64() * 1e3
+        );
+    }
+
+    let exec = ExecRuntime::new(
+        ExecConfig {
+            functions: vec![ExecEntry {
+                image: "example.com/cat".into(),
+                command: "cat".into(),
+                ..Default::default()
+            }],
+        },
+        ExecLimits::default(),
+    );
+    let e = spec("example.com/cat:v1");
+    let small = list(30, NS_CONFIG);
+    let d = p50(|| drop(exec.evaluate(&e, small.clone()).unwrap()), 100);
+    let spawn = p50(
+        || {
+            std::process::Command::new("cat")
+                .stdin(std::process::Stdio::null())
+                .status()
+                .unwrap();
+        },
+        100,
+    );
+    println!(
+        "exec round trip (cat), 30 resources:      p50 {:>9.3} ms",
+        d.as_secs_f64() * 1e3
+    );
+    println!(
+        "bare process spawn + wait (cat):          p50 {:>9.3} ms",
+        spawn.as_secs_f64() * 1e3
+    );
+}

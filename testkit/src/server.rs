@@ -102,6 +102,20 @@ impl Server {
             .unwrap_or(0)
     }
 
+    /// The server's process id (for RSS readings).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(|c| c.id())
+    }
+
+    /// Resident set size of the server in KiB, from /proc.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
     /// kill -9 the server.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
 
 use git2::{Repository, RepositoryInitOptions, Signature};
 use sha2::{Digest, Sha256};
@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::discovery::{self, DiscoveredRevision, Discovery};
 use super::error::{GitError, local_error};
 use super::memo::Memo;
-use super::{Credentials, GitOptions, RepoSpec, package, remote};
+use super::{Credentials, GitOptions, RepoSpec, package, refs, remote};
 
 /// Author of the commit that creates a missing branch (porch-api.md §4.2).
 const PORCH_NAME: &str = "Package Orchestration Service";
@@ -33,6 +33,8 @@ struct Shared {
     credentials: Credentials,
     /// Serialises fetches and resets of this directory.
     fetch_lock: Mutex<()>,
+    /// Held for reading by discoveries, for writing while loose refs are packed.
+    refs_lock: RwLock<()>,
     /// An open handle for local reads, plus the memo; `None` after a reset.
     reader: Mutex<Option<Repository>>,
     memo: Mutex<Memo>,
@@ -73,6 +75,7 @@ impl GitCache {
                     url: spec.url.clone(),
                     credentials: spec.credentials.clone(),
                     fetch_lock: Mutex::new(()),
+                    refs_lock: RwLock::new(()),
                     reader: Mutex::new(None),
                     memo: Mutex::new(Memo::default()),
                 });
@@ -141,7 +144,8 @@ impl CachedRepo {
             &self.shared.credentials,
             self.opts.timeout,
         );
-        remote::fetch(&repo, url, creds, timeout)?;
+        let desired = remote::fetch(&repo, url, creds, timeout)?;
+        self.mirror(&repo, &desired)?;
         let branch_ref = format!("refs/remotes/origin/{}", self.spec.branch);
         if repo.find_reference(&branch_ref).is_ok() {
             return Ok(());
@@ -170,7 +174,31 @@ impl CachedRepo {
             let _ = r.delete();
         }
         pushed?;
-        remote::fetch(&repo, url, creds, timeout)
+        let desired = remote::fetch(&repo, url, creds, timeout)?;
+        self.mirror(&repo, &desired)
+    }
+
+    /// Make the cache's refs those of the remote (see `refs`), while no discovery lists them.
+    fn mirror(
+        &self,
+        repo: &Repository,
+        desired: &BTreeMap<String, git2::Oid>,
+    ) -> Result<(), GitError> {
+        let _w = self
+            .shared
+            .refs_lock
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        match refs::mirror(repo, desired) {
+            Ok(changed) => {
+                tracing::debug!(changed, refs = desired.len(), "mirrored remote refs");
+                Ok(())
+            }
+            Err(e) => Err(GitError::Corrupt(format!(
+                "updating the refs of git cache {}: {e}",
+                self.shared.dir.display()
+            ))),
+        }
     }
 
     /// Everything Porch discovers (porch-api.md §4.3) from the local cache, no network.
@@ -183,6 +211,11 @@ impl CachedRepo {
             .as_ref()
             .ok_or_else(|| GitError::Other("cache not open".into()))?;
         let mut memo = lock(&self.shared.memo);
+        let _r = self
+            .shared
+            .refs_lock
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
         discovery::discover(repo, &mut memo, &self.spec)
             .map_err(|e| local_error(&self.shared.dir, "discovering packages", &e))
     }

@@ -79,6 +79,25 @@ enum RefKind<'a> {
     Draft(&'a str, Lifecycle),
 }
 
+/// Which kind of ref `name` is for a Repository on `branch_ref`; `None` for
+/// refs that give no revision (deletionProposed markers are handled apart).
+fn classify<'a>(name: &'a str, branch_ref: &str) -> Option<RefKind<'a>> {
+    if name == branch_ref {
+        return Some(RefKind::Branch);
+    }
+    if let Some(t) = name.strip_prefix("refs/tags/") {
+        return Some(RefKind::Tag(t));
+    }
+    let b = name.strip_prefix("refs/remotes/origin/")?;
+    if b.starts_with("drafts/") {
+        Some(RefKind::Draft(b, Lifecycle::Draft))
+    } else if b.starts_with("proposed/") {
+        Some(RefKind::Draft(b, Lifecycle::Proposed))
+    } else {
+        None
+    }
+}
+
 /// Discover every revision visible to `spec` in `repo`.
 pub(crate) fn discover(
     repo: &Repository,
@@ -88,48 +107,53 @@ pub(crate) fn discover(
     let directory = spec.directory.trim_matches('/').to_string();
     let branch_ref = format!("refs/remotes/origin/{}", spec.branch);
     let mut deletion_proposed = HashSet::new();
-    let mut branch_commit = None;
-    let mut revisions = Vec::new();
+    let mut refs: Vec<(String, Oid)> = Vec::new();
     for r in repo.references()? {
         let r = r?;
         let Ok(name) = r.name() else { continue };
-        let name = name.to_string();
-        let kind = if name == branch_ref {
-            RefKind::Branch
-        } else if let Some(t) = name.strip_prefix("refs/tags/") {
-            RefKind::Tag(t)
-        } else if let Some(b) = name.strip_prefix("refs/remotes/origin/") {
-            if let Some(rest) = b.strip_prefix("deletionProposed/") {
-                deletion_proposed.insert(rest.to_string());
-                continue;
-            } else if b.starts_with("drafts/") {
-                RefKind::Draft(b, Lifecycle::Draft)
-            } else if b.starts_with("proposed/") {
-                RefKind::Draft(b, Lifecycle::Proposed)
-            } else {
-                continue;
-            }
-        } else {
+        if let Some(rest) = name.strip_prefix("refs/remotes/origin/deletionProposed/") {
+            deletion_proposed.insert(rest.to_string());
             continue;
-        };
+        }
+        if classify(name, &branch_ref).is_none() {
+            continue;
+        }
         // Tags may be annotated; everything else must point at a commit.
-        let commit = match r.peel(ObjectType::Commit) {
-            Ok(c) => c.id(),
+        match r.peel(ObjectType::Commit) {
+            Ok(c) => refs.push((name.to_string(), c.id())),
             Err(e) if e.class() == git2::ErrorClass::Odb => return Err(e),
             Err(e) => {
-                tracing::warn!(r#ref = %name, error = %e.message(), "skipping ref that is not a commit");
-                continue;
+                tracing::warn!(r#ref = name, error = %e.message(), "skipping ref that is not a commit");
             }
-        };
-        if matches!(kind, RefKind::Branch) {
-            branch_commit = Some(commit.to_string());
         }
-        let key = (directory.clone(), name.clone(), commit);
-        let found = match memo.refs.get(&key) {
+    }
+    let branch_commit = refs
+        .iter()
+        .find(|(n, _)| *n == branch_ref)
+        .map(|(_, c)| c.to_string());
+    // Packages named by any trailer: history walks for the others are skipped
+    // (computed only when some ref has to be built).
+    let key = |n: &String, c: &Oid| (directory.clone(), n.clone(), *c);
+    let named = if refs
+        .iter()
+        .any(|(n, c)| memo.refs.get(&key(n, c)).is_none())
+    {
+        let tips: Vec<Oid> = refs.iter().map(|(_, c)| *c).collect();
+        trailers::named_packages(repo, memo, &tips)?
+    } else {
+        HashSet::new()
+    };
+    let mut revisions = Vec::new();
+    for (name, commit) in &refs {
+        let Some(kind) = classify(name, &branch_ref) else {
+            continue;
+        };
+        let found = match memo.refs.get(&key(name, commit)) {
             Some(found) => found,
             None => {
-                let found = Arc::new(from_ref(repo, memo, spec, &directory, &kind, commit)?);
-                memo.refs.insert(key, found.clone());
+                let built = from_ref(repo, memo, spec, &directory, &named, &kind, *commit)?;
+                let found = Arc::new(built);
+                memo.refs.insert(key(name, commit), found.clone());
                 found
             }
         };
@@ -161,6 +185,7 @@ fn from_ref(
     memo: &mut Memo,
     spec: &RepoSpec,
     directory: &str,
+    named: &HashSet<String>,
     kind: &RefKind<'_>,
     commit: Oid,
 ) -> Result<Vec<DiscoveredRevision>, git2::Error> {
@@ -187,7 +212,7 @@ fn from_ref(
                 .iter()
                 .map(|(p, _, _)| join(directory, p))
                 .collect();
-            let latest = trailers::latest_package_commits(repo, memo, commit, &fulls)?;
+            let latest = trailers::latest_package_commits(repo, memo, named, commit, &fulls)?;
             let mut out = Vec::new();
             for (((rel, tree, kptfile), full), latest) in
                 packages.into_iter().zip(&fulls).zip(latest)
@@ -202,7 +227,7 @@ fn from_ref(
                     None => None,
                 };
                 let ws_for_tasks = trailer_ws.unwrap_or_else(|| spec.branch.clone());
-                let task = trailers::creation_task(repo, memo, commit, full, &ws_for_tasks)?;
+                let task = trailers::creation_task(repo, memo, named, commit, full, &ws_for_tasks)?;
                 let by = latest.unwrap_or(commit);
                 out.push(build(
                     repo,
@@ -242,7 +267,7 @@ fn from_ref(
                 .find(|t| t.package == full && !t.workspace_name.is_empty())
                 .map(|t| t.workspace_name.clone())
                 .unwrap_or_else(|| suffix.to_string());
-            let task = trailers::creation_task(repo, memo, commit, full, &workspace)?;
+            let task = trailers::creation_task(repo, memo, named, commit, full, &workspace)?;
             Ok(vec![build(
                 repo,
                 memo,
@@ -278,7 +303,7 @@ fn from_ref(
                 tracing::warn!(branch, "skipping draft: no Kptfile at {full}");
                 return Ok(Vec::new());
             };
-            let task = trailers::creation_task(repo, memo, commit, full, workspace)?;
+            let task = trailers::creation_task(repo, memo, named, commit, full, workspace)?;
             Ok(vec![build(
                 repo,
                 memo,

@@ -39,6 +39,7 @@ mod error;
 mod kptfile;
 mod memo;
 mod package;
+mod refs;
 mod remote;
 mod trailers;
 

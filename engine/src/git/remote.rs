@@ -8,7 +8,9 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use git2::{AutotagOption, FetchOptions, FetchPrune, PushOptions, RemoteCallbacks, Repository};
+use git2::{
+    AutotagOption, FetchOptions, FetchPrune, Oid, PushOptions, RemoteCallbacks, Repository,
+};
 
 use super::Credentials;
 use super::error::{CallFlags, GitError, network_error};
@@ -85,21 +87,17 @@ fn callbacks<'a>(flags: &'a Cell<CallFlags>, deadline: Instant) -> RemoteCallbac
     cb
 }
 
-fn fetch_options<'a>(
+/// Options of [`ls_remote`] and [`fetch`]: no automatic tags, no FETCH_HEAD, no prune (refs are mirrored by us).
+fn list_options<'a>(
     flags: &'a Cell<CallFlags>,
     deadline: Instant,
     header: &'a Option<String>,
-    prune: bool,
 ) -> FetchOptions<'a> {
     let mut fo = FetchOptions::new();
     fo.remote_callbacks(callbacks(flags, deadline));
     fo.download_tags(AutotagOption::None);
     fo.update_fetchhead(false);
-    fo.prune(if prune {
-        FetchPrune::On
-    } else {
-        FetchPrune::Off
-    });
+    fo.prune(FetchPrune::Off);
     if let Some(h) = header {
         fo.custom_headers(&[h.as_str()]);
     }
@@ -118,7 +116,7 @@ pub(crate) fn ls_remote(
     let mut remote = repo
         .remote_anonymous(url)
         .map_err(|e| network_error(url, "ls-remote", flags.get(), &e))?;
-    let mut fo = fetch_options(&flags, Instant::now() + timeout, &header, false);
+    let mut fo = list_options(&flags, Instant::now() + timeout, &header);
     remote
         .fetch(&[LIST_ONLY_REFSPEC], Some(&mut fo), None)
         .map_err(|e| network_error(url, "ls-remote", flags.get(), &e))?;
@@ -132,22 +130,33 @@ pub(crate) fn ls_remote(
         .collect())
 }
 
-/// Fetch heads into `refs/remotes/origin/*` and tags, pruning what the remote deleted.
+/// Download what Porch's refspecs want and return the refs the cache must
+/// mirror (local name → oid); [`super::refs::mirror`] writes them.
 pub(crate) fn fetch(
     repo: &Repository,
     url: &str,
     creds: &Credentials,
     timeout: Duration,
-) -> Result<(), GitError> {
+) -> Result<BTreeMap<String, Oid>, GitError> {
     let flags = Cell::new(CallFlags::default());
     let header = auth_header(creds);
-    let mut remote = repo
-        .remote_anonymous(url)
-        .map_err(|e| network_error(url, "fetch", flags.get(), &e))?;
-    let mut fo = fetch_options(&flags, Instant::now() + timeout, &header, true);
+    let err = |e: git2::Error| network_error(url, "fetch", flags.get(), &e);
+    let mut remote = repo.remote_anonymous(url).map_err(err)?;
+    let mut fo = list_options(&flags, Instant::now() + timeout, &header);
     remote
-        .fetch(&FETCH_REFSPECS, Some(&mut fo), None)
-        .map_err(|e| network_error(url, "fetch", flags.get(), &e))
+        .download(&FETCH_REFSPECS, Some(&mut fo))
+        .map_err(err)?;
+    let desired = remote
+        .list()
+        .map_err(err)?
+        .iter()
+        .filter_map(|h| {
+            let local = super::refs::local_name(h.name())?;
+            git2::Reference::is_valid_name(&local).then(|| (local, h.oid()))
+        })
+        .collect();
+    let _ = remote.disconnect();
+    Ok(desired)
 }
 
 /// Push local `src` to remote `dst` (not forced); a ref the server rejects is an error.

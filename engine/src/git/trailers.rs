@@ -123,6 +123,32 @@ fn walk(
     Ok(())
 }
 
+/// Every package named by a trailer in the history of `tips` (one walk, each
+/// commit once): the walks below are only needed for these.
+pub(crate) fn named_packages(
+    repo: &Repository,
+    memo: &mut Memo,
+    tips: &[Oid],
+) -> Result<HashSet<String>, git2::Error> {
+    let mut named = HashSet::new();
+    let mut seen: HashSet<Oid> = tips.iter().copied().collect();
+    let mut stack: Vec<Oid> = seen.iter().copied().collect();
+    while let Some(oid) = stack.pop() {
+        let info = commit_info(repo, memo, oid)?;
+        for t in &info.trailers {
+            if !named.contains(&t.package) {
+                named.insert(t.package.clone());
+            }
+        }
+        for p in &info.parents {
+            if seen.insert(*p) {
+                stack.push(*p);
+            }
+        }
+    }
+    Ok(named)
+}
+
 /// The creation task of revision (`package`, `workspace`) seen from `start`:
 /// walking back, the oldest valid first task of a matching trailer, stopping
 /// at `init`/`clone` (Porch's `loadTasks`). Legacy trailers without a
@@ -130,10 +156,14 @@ fn walk(
 pub(crate) fn creation_task(
     repo: &Repository,
     memo: &mut Memo,
+    named: &HashSet<String>,
     start: Oid,
     package: &str,
     workspace: &str,
 ) -> Result<Option<Task>, git2::Error> {
+    if !named.contains(package) {
+        return Ok(None);
+    }
     let key = (start, package.to_string(), workspace.to_string());
     if let Some(t) = memo.tasks.get(&key) {
         return Ok(t);
@@ -168,12 +198,16 @@ pub(crate) fn creation_task(
 pub(crate) fn latest_package_commits(
     repo: &Repository,
     memo: &mut Memo,
+    named: &HashSet<String>,
     head: Oid,
     packages: &[String],
 ) -> Result<Vec<Option<Oid>>, git2::Error> {
     let mut result: Vec<Option<Option<Oid>>> = packages
         .iter()
-        .map(|p| memo.latest.get(&(head, p.clone())))
+        .map(|p| match named.contains(p) {
+            true => memo.latest.get(&(head, p.clone())),
+            false => Some(None),
+        })
         .collect();
     let mut missing: HashSet<&str> = packages
         .iter()

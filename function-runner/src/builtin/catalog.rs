@@ -3,8 +3,9 @@
 
 use super::RunFn;
 use super::{
-    apply_setters, create_setters, list_setters, remove_local_config_resources, search_replace, set_annotations,
-    set_enforcement_action, set_image, set_labels, set_namespace, sleep, upsert_resource,
+    apply_replacements, apply_setters, create_setters, ensure_name_substring, list_setters,
+    remove_local_config_resources, search_replace, set_annotations, set_enforcement_action,
+    set_image, set_labels, set_namespace, sleep, upsert_resource,
 };
 use crate::image::VersionTable;
 
@@ -52,14 +53,66 @@ pub static BUILTINS: &[Builtin] = &[
         ">=0.1.0, <0.2.0",
         set_annotations::run,
     ),
-    b("apply-setters", &["v0.1.1", "v0.2.0", "v0.2.2", "v0.2.5", "v0.3.0"], ">=0.1.0, <0.4.0", apply_setters::run),
-    b("search-replace", &["v0.2.0", "v0.2.3", "v0.2.4"], ">=0.1.0, <0.3.0", search_replace::run),
-    b("set-image", &["v0.1.1", "v0.2.2", "v0.2.3"], ">=0.1.0, <0.3.0", set_image::run),
-    b("create-setters", &["v0.1.0", "v0.1.3", "v0.1.4"], ">=0.1.0, <0.2.0", create_setters::run),
-    b("list-setters", &["v0.1.0"], ">=0.1.0, <0.2.0", list_setters::run),
-    b("set-enforcement-action", &["v0.1.0"], ">=0.1.0, <0.2.0", set_enforcement_action::run),
-    b("upsert-resource", &["v0.2.0"], ">=0.1.0, <0.3.0", upsert_resource::run),
-    b("remove-local-config-resources", &["v0.1.0"], ">=0.1.0, <0.2.0", remove_local_config_resources::run),
+    b(
+        "apply-setters",
+        &["v0.1.1", "v0.2.0", "v0.2.2", "v0.2.5", "v0.3.0"],
+        ">=0.1.0, <0.4.0",
+        apply_setters::run,
+    ),
+    b(
+        "apply-replacements",
+        &["v0.1.1", "v0.1.5", "v0.1.6"],
+        ">=0.1.0, <0.2.0",
+        apply_replacements::run,
+    ),
+    b(
+        "ensure-name-substring",
+        &["v0.1.1", "v0.2.0", "v0.2.3", "v0.2.4"],
+        ">=0.1.0, <0.3.0",
+        ensure_name_substring::run,
+    ),
+    b(
+        "search-replace",
+        &["v0.2.0", "v0.2.3", "v0.2.4"],
+        ">=0.1.0, <0.3.0",
+        search_replace::run,
+    ),
+    b(
+        "set-image",
+        &["v0.1.1", "v0.2.2", "v0.2.3"],
+        ">=0.1.0, <0.3.0",
+        set_image::run,
+    ),
+    b(
+        "create-setters",
+        &["v0.1.0", "v0.1.3", "v0.1.4"],
+        ">=0.1.0, <0.2.0",
+        create_setters::run,
+    ),
+    b(
+        "list-setters",
+        &["v0.1.0"],
+        ">=0.1.0, <0.2.0",
+        list_setters::run,
+    ),
+    b(
+        "set-enforcement-action",
+        &["v0.1.0"],
+        ">=0.1.0, <0.2.0",
+        set_enforcement_action::run,
+    ),
+    b(
+        "upsert-resource",
+        &["v0.2.0"],
+        ">=0.1.0, <0.3.0",
+        upsert_resource::run,
+    ),
+    b(
+        "remove-local-config-resources",
+        &["v0.1.0"],
+        ">=0.1.0, <0.2.0",
+        remove_local_config_resources::run,
+    ),
     b("sleep", &["v0.1.0"], "*", sleep::run),
 ];
 

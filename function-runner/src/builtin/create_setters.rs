@@ -13,8 +13,15 @@ use super::{Failure, results, setters};
 /// Runs the function.
 pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
     let data: BTreeMap<String, String> = match config::read(rl.function_config.as_ref()) {
-        Config::ConfigMap { data, .. } => data.iter().map(|(k, v)| (k.clone(), config::scalar_string(v))).collect(),
-        _ => return Err(Failure::error("`functionConfig` must be a `ConfigMap` with setters")),
+        Config::ConfigMap { data, .. } => data
+            .iter()
+            .map(|(k, v)| (k.clone(), config::scalar_string(v)))
+            .collect(),
+        _ => {
+            return Err(Failure::error(
+                "`functionConfig` must be a `ConfigMap` with setters",
+            ));
+        }
     };
     let mut scalars: Vec<(String, String)> = Vec::new();
     let mut lists: Vec<(String, Vec<String>)> = Vec::new();
@@ -47,14 +54,19 @@ fn mark(
     let file = results::file_ref(o, false);
     let mut edits = Edits::default();
     for s in &found {
-        if s.comment.is_some() || s.path.first() == Some(&sites::Seg::Key("apiVersion".into())) || s.path.first() == Some(&sites::Seg::Key("kind".into())) {
+        if s.comment.is_some()
+            || s.path.first() == Some(&sites::Seg::Key("apiVersion".into()))
+            || s.path.first() == Some(&sites::Seg::Key("kind".into()))
+        {
             continue;
         }
         let segs = s.segments();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let (comment, shown) = match s.kind {
             ValueKind::Scalar => {
-                let Some(value) = o.get_str(&segs) else { continue };
+                let Some(value) = o.get_str(&segs) else {
+                    continue;
+                };
                 if value.contains('\n') || value.is_empty() {
                     continue;
                 }
@@ -70,7 +82,9 @@ fn mark(
                 (format!("kpt-set: {pattern}"), value)
             }
             ValueKind::BlockSeq | ValueKind::FlowSeq => {
-                let Some(serde_json::Value::Array(items)) = o.get(&segs) else { continue };
+                let Some(serde_json::Value::Array(items)) = o.get(&segs) else {
+                    continue;
+                };
                 let mut have: Vec<String> = items.iter().map(config::scalar_string).collect();
                 have.sort();
                 let Some((name, _)) = lists.iter().find(|(_, l)| {
@@ -80,7 +94,10 @@ fn mark(
                 }) else {
                     continue;
                 };
-                (format!("kpt-set: ${{{name}}}"), format!("[{}]", have.join(" ")))
+                (
+                    format!("kpt-set: ${{{name}}}"),
+                    format!("[{}]", have.join(" ")),
+                )
             }
             _ => continue,
         };
@@ -88,7 +105,10 @@ fn mark(
         out.push(cad_lib::ResultItem {
             field: Some(results::field(s.dotted())),
             file: file.clone(),
-            ..results::info(format!("Added line comment {:?} for field with value {shown:?}", comment))
+            ..results::info(format!(
+                "Added line comment {:?} for field with value {shown:?}",
+                comment
+            ))
         });
     }
     if !edits.is_empty() {

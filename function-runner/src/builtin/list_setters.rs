@@ -14,12 +14,20 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
     for o in &rl.items {
         let (_, all) = sites::of(o);
         for s in &all {
-            let Some(pattern) = s.comment.as_deref().and_then(setters::pattern) else { continue };
+            let Some(pattern) = s.comment.as_deref().and_then(setters::pattern) else {
+                continue;
+            };
             let segs = s.segments();
             let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
             let current = match s.kind {
                 ValueKind::BlockSeq | ValueKind::FlowSeq => match o.get(&segs) {
-                    Some(serde_json::Value::Array(a)) => format!("[{}]", a.iter().map(super::config::scalar_string).collect::<Vec<_>>().join(", ")),
+                    Some(serde_json::Value::Array(a)) => format!(
+                        "[{}]",
+                        a.iter()
+                            .map(super::config::scalar_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                     _ => String::new(),
                 },
                 _ => o.get_str(&segs).unwrap_or_default(),
@@ -41,8 +49,9 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
         return Ok(());
     }
     for (name, (value, count)) in found {
-        rl.results
-            .push(results::info(format!("Name: {name}, Value: {value}, Type: str, Count: {count}")));
+        rl.results.push(results::info(format!(
+            "Name: {name}, Value: {value}, Type: str, Count: {count}"
+        )));
     }
     Ok(())
 }

@@ -16,8 +16,10 @@ mod scope;
 mod setters;
 mod sites;
 
+mod apply_replacements;
 mod apply_setters;
 mod create_setters;
+mod ensure_name_substring;
 mod list_setters;
 mod remove_local_config_resources;
 mod search_replace;

@@ -13,12 +13,15 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
         .partition(|o| o.is_local_config());
     rl.items = keep;
     if local.is_empty() {
-        rl.results
-            .push(results::info("Found no resources to prune with the local config annotation"));
+        rl.results.push(results::info(
+            "Found no resources to prune with the local config annotation",
+        ));
         return Ok(());
     }
-    rl.results
-        .push(results::info(format!("Number of resources pruned: {}", local.len())));
+    rl.results.push(results::info(format!(
+        "Number of resources pruned: {}",
+        local.len()
+    )));
     for o in &local {
         rl.results.push(cad_lib::ResultItem {
             file: results::file_ref(o, false),

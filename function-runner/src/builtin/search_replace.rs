@@ -11,7 +11,14 @@ use super::config::{self, Config};
 use super::sites::{self, Edits, Seg, ValueKind};
 use super::{Failure, results};
 
-const MATCHERS: &[&str] = &["by-value", "by-value-regex", "by-path", "by-file-path", "put-value", "put-comment"];
+const MATCHERS: &[&str] = &[
+    "by-value",
+    "by-value-regex",
+    "by-path",
+    "by-file-path",
+    "put-value",
+    "put-comment",
+];
 
 struct Params {
     by_value: Option<String>,
@@ -23,25 +30,37 @@ struct Params {
 }
 
 fn fail(m: impl std::fmt::Display) -> Failure {
-    Failure::error(format!("failed to perform search-replace operation: {:?}", m.to_string()))
+    Failure::error(format!(
+        "failed to perform search-replace operation: {:?}",
+        m.to_string()
+    ))
 }
 
 fn params(rl: &ResourceList) -> Result<Params, Failure> {
     let data: BTreeMap<String, String> = match config::read(rl.function_config.as_ref()) {
-        Config::ConfigMap { data, .. } => data.iter().map(|(k, v)| (k.clone(), config::scalar_string(v))).collect(),
+        Config::ConfigMap { data, .. } => data
+            .iter()
+            .map(|(k, v)| (k.clone(), config::scalar_string(v)))
+            .collect(),
         _ => return Err(fail("function config must be a ConfigMap")),
     };
     for k in data.keys() {
         if !MATCHERS.contains(&k.as_str()) {
             return Err(fail(format!(
                 "invalid matcher {k:?}, must be one of [{}]",
-                MATCHERS.iter().map(|m| format!("{m:?}")).collect::<Vec<_>>().join(" ")
+                MATCHERS
+                    .iter()
+                    .map(|m| format!("{m:?}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
             )));
         }
     }
     let get = |k: &str| data.get(k).cloned();
     if get("by-value").is_some() && get("by-value-regex").is_some() {
-        return Err(fail("only one of [\"by-value\", \"by-value-regex\"] can be provided"));
+        return Err(fail(
+            "only one of [\"by-value\", \"by-value-regex\"] can be provided",
+        ));
     }
     let by_regex = match get("by-value-regex") {
         Some(r) => Some(Regex::new(&r).map_err(fail)?),
@@ -111,10 +130,12 @@ fn path_matches(pattern: &[String], path: &[String]) -> bool {
     match (pattern.first(), path.first()) {
         (None, None) => true,
         (Some(p), _) if p == "**" => {
-            path_matches(&pattern[1..], path) || (!path.is_empty() && path_matches(pattern, &path[1..]))
+            path_matches(&pattern[1..], path)
+                || (!path.is_empty() && path_matches(pattern, &path[1..]))
         }
         (Some(p), Some(s)) => {
-            let ok = p == s || (p == "*" && !s.starts_with('[')) || (p == "[*]" && s.starts_with('['));
+            let ok =
+                p == s || (p == "*" && !s.starts_with('[')) || (p == "[*]" && s.starts_with('['));
             ok && path_matches(&pattern[1..], &path[1..])
         }
         _ => false,
@@ -144,7 +165,11 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
     Ok(())
 }
 
-fn visit(o: &mut KubeObject, p: &Params, out: &mut Vec<cad_lib::ResultItem>) -> Result<(), Failure> {
+fn visit(
+    o: &mut KubeObject,
+    p: &Params,
+    out: &mut Vec<cad_lib::ResultItem>,
+) -> Result<(), Failure> {
     let file = results::file_ref(o, false);
     if let Some(g) = &p.by_file
         && !file.as_ref().is_some_and(|f| g.is_match(&f.path))
@@ -224,8 +249,11 @@ fn visit(o: &mut KubeObject, p: &Params, out: &mut Vec<cad_lib::ResultItem>) -> 
     if !edits.is_empty() {
         *o = edits.apply(&text).map_err(fail)?;
     } else if !matched_any
-        && let (Some(path), Some(pv), None, None) = (&p.by_path, &p.put_value, &p.by_value, &p.by_regex)
-        && path.iter().all(|s| s != "*" && s != "**" && !s.starts_with('['))
+        && let (Some(path), Some(pv), None, None) =
+            (&p.by_path, &p.put_value, &p.by_value, &p.by_regex)
+        && path
+            .iter()
+            .all(|s| s != "*" && s != "**" && !s.starts_with('['))
     {
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();
         let v = cad_lib::value::resolve_plain(pv).unwrap_or(Value::String(pv.clone()));
@@ -246,10 +274,17 @@ mod tests {
     #[test]
     fn paths_and_globs() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert!(path_matches(&split_path("spec.**.image"), &s(&["spec", "template", "spec", "containers", "[0]", "image"])));
+        assert!(path_matches(
+            &split_path("spec.**.image"),
+            &s(&["spec", "template", "spec", "containers", "[0]", "image"])
+        ));
         assert!(path_matches(&split_path("a.b[*]"), &s(&["a", "b", "[3]"])));
         assert!(!path_matches(&split_path("a.*"), &s(&["a", "b", "c"])));
         assert!(glob("**/setters.yaml").unwrap().is_match("setters.yaml"));
-        assert!(glob("**/setters.yaml").unwrap().is_match("subpkg/setters.yaml"));
+        assert!(
+            glob("**/setters.yaml")
+                .unwrap()
+                .is_match("subpkg/setters.yaml")
+        );
     }
 }

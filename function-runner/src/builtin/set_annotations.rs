@@ -196,7 +196,12 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
 /// annotations added to it land there too.
 fn relocate_render_annotations(o: &mut cad_lib::KubeObject) {
     let anns = o.annotations();
-    if anns.is_empty() || !anns.keys().all(|k| cad_lib::annotations::RENDER_ANNOTATIONS.contains(&k.as_str()) || k == cad_lib::annotations::SEQ_INDENT) {
+    if anns.is_empty()
+        || !anns.keys().all(|k| {
+            cad_lib::annotations::RENDER_ANNOTATIONS.contains(&k.as_str())
+                || k == cad_lib::annotations::SEQ_INDENT
+        })
+    {
         return;
     }
     for k in anns.keys() {

@@ -11,7 +11,9 @@ use super::{Failure, results};
 /// Runs the function.
 pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
     let action = match config::read(rl.function_config.as_ref()) {
-        Config::ConfigMap { data, .. } if data.len() == 1 && data.contains_key("enforcementAction") => {
+        Config::ConfigMap { data, .. }
+            if data.len() == 1 && data.contains_key("enforcementAction") =>
+        {
             config::data_str(&data, "enforcementAction").to_string()
         }
         _ => {
@@ -34,10 +36,21 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
             continue;
         }
         let name = o.name().unwrap_or_default();
-        edit(o, |v| fields::set(v, &["spec", "enforcementAction"], Value::String(action.clone())))
-            .map_err(|e| Failure::error(e.to_string()))?
-            .map_err(|p| Failure::error(format!("cannot set enforcementAction: {p} is not a mapping")))?;
-        rl.results.push(results::info(format!("Policy name: [{name}]")));
+        edit(o, |v| {
+            fields::set(
+                v,
+                &["spec", "enforcementAction"],
+                Value::String(action.clone()),
+            )
+        })
+        .map_err(|e| Failure::error(e.to_string()))?
+        .map_err(|p| {
+            Failure::error(format!(
+                "cannot set enforcementAction: {p} is not a mapping"
+            ))
+        })?;
+        rl.results
+            .push(results::info(format!("Policy name: [{name}]")));
         n += 1;
     }
     rl.results.push(if n == 0 {

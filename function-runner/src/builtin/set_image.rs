@@ -45,7 +45,11 @@ fn params(rl: &ResourceList) -> Result<(Image, Vec<Extra>), String> {
             }
         }
         Config::Typed { value, .. } => {
-            let s = |k: &str| fields::get_str(&value, &["image", k]).unwrap_or_default().to_string();
+            let s = |k: &str| {
+                fields::get_str(&value, &["image", k])
+                    .unwrap_or_default()
+                    .to_string()
+            };
             img = Image {
                 name: s("name"),
                 new_name: s("newName"),
@@ -56,7 +60,11 @@ fn params(rl: &ResourceList) -> Result<(Image, Vec<Extra>), String> {
                 for f in fs {
                     if let Some(p) = fields::get_str(f, &["path"]) {
                         let s = |k: &str| fields::get_str(f, &[k]).unwrap_or_default().to_string();
-                        extra.push((s("group"), s("kind"), p.split('/').map(str::to_string).collect()));
+                        extra.push((
+                            s("group"),
+                            s("kind"),
+                            p.split('/').map(str::to_string).collect(),
+                        ));
                     }
                 }
             }
@@ -88,7 +96,11 @@ fn update(image: &mut String, want: &Image) -> bool {
     if name != want.name {
         return false;
     }
-    let name = if want.new_name.is_empty() { name } else { want.new_name.as_str() };
+    let name = if want.new_name.is_empty() {
+        name
+    } else {
+        want.new_name.as_str()
+    };
     let suffix = if !want.digest.is_empty() {
         format!("@{}", want.digest)
     } else if !want.new_tag.is_empty() {
@@ -135,10 +147,26 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
         let n = edit(o, |v| {
             let mut n = match kind.as_str() {
                 "Pod" => containers(v, &["spec", "containers"], &want),
-                "Deployment" | "StatefulSet" | "ReplicaSet" | "DaemonSet" | "Job" | "ReplicationController" => {
+                "Deployment"
+                | "StatefulSet"
+                | "ReplicaSet"
+                | "DaemonSet"
+                | "Job"
+                | "ReplicationController" => {
                     containers(v, &["spec", "template", "spec", "containers"], &want)
                 }
-                "CronJob" => containers(v, &["spec", "jobTemplate", "spec", "template", "spec", "containers"], &want),
+                "CronJob" => containers(
+                    v,
+                    &[
+                        "spec",
+                        "jobTemplate",
+                        "spec",
+                        "template",
+                        "spec",
+                        "containers",
+                    ],
+                    &want,
+                ),
                 "PodTemplate" => containers(v, &["template", "spec", "containers"], &want),
                 _ => 0,
             };
@@ -159,7 +187,8 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
         .map_err(|e| Failure::error(e.to_string()))?;
         total += n;
     }
-    rl.results
-        .push(results::info(format!("summary: updated a total of {total} image(s)")));
+    rl.results.push(results::info(format!(
+        "summary: updated a total of {total} image(s)"
+    )));
     Ok(())
 }

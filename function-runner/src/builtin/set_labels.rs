@@ -132,36 +132,46 @@ fn set_all(
     labels: &Labels,
     count: &mut usize,
 ) -> Result<(), String> {
+    // The SDK's GVK checks treat a missing kind or apiVersion as matching
+    // anything (a Kustomization file without them gets every selector).
+    let any = kind.is_empty();
+    let kind_is = |k: &str| any || kind == k;
+    let group_is = |g: &str| av.is_empty() || group == g;
+    let version_is = |v: &str| av.is_empty() || version(av) == v;
     let mut up =
         |v: &mut Value, path: &[&str], create: bool| update(v, path, labels, create, count);
     up(v, &["metadata", "labels"], true)?;
-    let service_like = version(av) == "v1" && matches!(kind, "Service" | "ReplicationController");
+    let service_like = version_is("v1") && (kind_is("Service") || kind_is("ReplicationController"));
     if service_like {
         up(v, &["spec", "selector"], true)?;
     }
-    let workload = matches!(kind, "Deployment" | "ReplicaSet" | "DaemonSet")
-        || (group == "apps" && kind == "StatefulSet");
+    let workload = kind_is("Deployment")
+        || kind_is("ReplicaSet")
+        || kind_is("DaemonSet")
+        || (group_is("apps") && kind_is("StatefulSet"));
     if workload {
         up(v, &["spec", "selector", "matchLabels"], true)?;
     }
-    if (group == "batch" && kind == "Job") || (group == "policy" && kind == "PodDisruptionBudget") {
+    if (group_is("batch") && kind_is("Job"))
+        || (group_is("policy") && kind_is("PodDisruptionBudget"))
+    {
         up(v, &["spec", "selector", "matchLabels"], false)?;
     }
-    let netpol = group == "networking.k8s.io" && kind == "NetworkPolicy";
+    let netpol = group_is("networking.k8s.io") && kind_is("NetworkPolicy");
     if netpol {
         up(v, &["spec", "podSelector", "matchLabels"], false)?;
     }
     let Some(spec) = fields::get_mut(v, &["spec"]).filter(|s| s.is_object()) else {
         return Ok(());
     };
-    let pod_spec = (version(av) == "v1" && kind == "ReplicationController")
+    let pod_spec = (version_is("v1") && kind_is("ReplicationController"))
         || workload
-        || (group == "batch" && kind == "Job");
+        || (group_is("batch") && kind_is("Job"));
     if pod_spec && let Some(t) = fields::get_mut(spec, &["template"]).filter(|t| t.is_object()) {
         pod(t, labels, count)?;
     }
-    if group == "batch"
-        && kind == "CronJob"
+    if group_is("batch")
+        && kind_is("CronJob")
         && let Some(job) = fields::get_mut(spec, &["jobTemplate"]).filter(|t| t.is_object())
     {
         update(job, &["metadata", "labels"], labels, true, count)?;
@@ -172,8 +182,8 @@ fn set_all(
             }
         }
     }
-    if group == "apps"
-        && kind == "StatefulSet"
+    if group_is("apps")
+        && kind_is("StatefulSet")
         && let Some(Value::Array(vcts)) = fields::get_mut(spec, &["volumeClaimTemplates"])
     {
         for vct in vcts.iter_mut().filter(|x| x.is_object()) {

@@ -23,13 +23,21 @@ pub fn pattern(comment: &str) -> Option<&str> {
 
 /// Setter names referenced by a pattern, in order.
 pub fn markers(pattern: &str) -> Vec<String> {
-    marker_re().captures_iter(pattern).map(|c| c[1].to_string()).collect()
+    marker_re()
+        .captures_iter(pattern)
+        .map(|c| c[1].to_string())
+        .collect()
 }
 
 /// Substitutes `values` into the pattern.
 pub fn substitute(pattern: &str, values: &BTreeMap<String, String>) -> String {
     marker_re()
-        .replace_all(pattern, |c: &regex::Captures<'_>| values.get(&c[1]).cloned().unwrap_or_else(|| c[0].to_string()))
+        .replace_all(pattern, |c: &regex::Captures<'_>| {
+            values
+                .get(&c[1])
+                .cloned()
+                .unwrap_or_else(|| c[0].to_string())
+        })
         .into_owned()
 }
 
@@ -49,7 +57,13 @@ pub fn recover(pattern: &str, current: &str) -> Option<BTreeMap<String, String>>
     re.push_str(&regex::escape(&pattern[last..]));
     re.push('$');
     let caps = Regex::new(&re).ok()?.captures(current)?;
-    Some(names.into_iter().enumerate().map(|(i, n)| (n, caps.get(i + 1).map_or("", |m| m.as_str()).to_string())).collect())
+    Some(
+        names
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| (n, caps.get(i + 1).map_or("", |m| m.as_str()).to_string()))
+            .collect(),
+    )
 }
 
 /// A setter value read as a list (`[a, b]` or `- a\n- b`), if it is one.
@@ -74,7 +88,10 @@ mod tests {
         assert_eq!(got["project-id"], "blueprints-project");
         assert_eq!(got["name"], "bucket");
         assert!(recover("a-${x}", "b-1").is_none());
-        assert_eq!(as_list("- prod\n- stage"), Some(vec!["prod".into(), "stage".into()]));
+        assert_eq!(
+            as_list("- prod\n- stage"),
+            Some(vec!["prod".into(), "stage".into()])
+        );
         assert_eq!(as_list("[a, b]"), Some(vec!["a".into(), "b".into()]));
         assert_eq!(as_list("plain"), None);
     }

@@ -112,7 +112,14 @@ pub fn of(o: &KubeObject) -> (String, Vec<Site>) {
 }
 
 fn is_content(k: SyntaxKind) -> bool {
-    matches!(k, SyntaxKind::MAPPING | SyntaxKind::SEQUENCE | SyntaxKind::SCALAR | SyntaxKind::TAGGED_NODE | SyntaxKind::ALIAS)
+    matches!(
+        k,
+        SyntaxKind::MAPPING
+            | SyntaxKind::SEQUENCE
+            | SyntaxKind::SCALAR
+            | SyntaxKind::TAGGED_NODE
+            | SyntaxKind::ALIAS
+    )
 }
 
 fn range(n: &Node) -> Range<usize> {
@@ -164,7 +171,13 @@ fn comment_after(after: Option<Token>) -> Option<Token> {
     None
 }
 
-fn site(text: &str, path: &[Seg], value: Option<&Node>, anchor: Option<Token>, line_start: usize) -> Site {
+fn site(
+    text: &str,
+    path: &[Seg],
+    value: Option<&Node>,
+    anchor: Option<Token>,
+    line_start: usize,
+) -> Site {
     let kind = value.map_or(ValueKind::Empty, value_kind);
     let block = matches!(kind, ValueKind::BlockSeq | ValueKind::Map)
         && value.is_some_and(|v| first_token_kind(v) != Some(SyntaxKind::LEFT_BRACE));
@@ -197,7 +210,10 @@ fn site(text: &str, path: &[Seg], value: Option<&Node>, anchor: Option<Token>, l
 
 fn walk(text: &str, node: &Node, path: &mut Vec<Seg>, out: &mut Vec<Site>) {
     let node = if node.kind() == SyntaxKind::TAGGED_NODE {
-        match node.children().find(|c| matches!(c.kind(), SyntaxKind::MAPPING | SyntaxKind::SEQUENCE)) {
+        match node
+            .children()
+            .find(|c| matches!(c.kind(), SyntaxKind::MAPPING | SyntaxKind::SEQUENCE))
+        {
             Some(n) => n,
             None => return,
         }
@@ -206,7 +222,10 @@ fn walk(text: &str, node: &Node, path: &mut Vec<Seg>, out: &mut Vec<Site>) {
     };
     match node.kind() {
         SyntaxKind::MAPPING => {
-            for entry in node.children().filter(|c| c.kind() == SyntaxKind::MAPPING_ENTRY) {
+            for entry in node
+                .children()
+                .filter(|c| c.kind() == SyntaxKind::MAPPING_ENTRY)
+            {
                 let Some(key) = entry.children().find(|c| c.kind() == SyntaxKind::KEY) else {
                     continue;
                 };
@@ -251,7 +270,9 @@ fn walk(text: &str, node: &Node, path: &mut Vec<Seg>, out: &mut Vec<Site>) {
 }
 
 fn unquote(s: &str) -> String {
-    if s.len() >= 2 && ((s.starts_with('"') && s.ends_with('"')) || (s.starts_with('\'') && s.ends_with('\''))) {
+    if s.len() >= 2
+        && ((s.starts_with('"') && s.ends_with('"')) || (s.starts_with('\'') && s.ends_with('\'')))
+    {
         s[1..s.len() - 1].to_string()
     } else {
         s.to_string()
@@ -293,8 +314,14 @@ pub fn plain_scalar(s: &str) -> String {
     if s.is_empty() {
         return "\"\"".to_string();
     }
-    let special_start = s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c) || c.is_whitespace());
-    let bad = s.contains(": ") || s.contains(" #") || s.ends_with(':') || s.ends_with(' ') || s.contains('\n') || s.contains('\t');
+    let special_start =
+        s.starts_with(|c: char| "-?:,[]{}#&*!|>'\"%@`".contains(c) || c.is_whitespace());
+    let bad = s.contains(": ")
+        || s.contains(" #")
+        || s.ends_with(':')
+        || s.ends_with(' ')
+        || s.contains('\n')
+        || s.contains('\t');
     if (special_start && !is_number_like(s)) || bad {
         serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
     } else {
@@ -315,7 +342,10 @@ mod tests {
         let text = "apiVersion: v1\nkind: X\nmetadata:\n  name: a # kpt-set: ${n}\ndata:\n  list: # kpt-set: ${l}\n  - a\n  - \"b\" # c\n  flow: [a, b] # kpt-set: ${f}\n";
         let s = sites(text);
         let by = |p: &str| s.iter().find(|x| x.dotted() == p).unwrap();
-        assert_eq!(by("metadata.name").comment.as_deref(), Some("kpt-set: ${n}"));
+        assert_eq!(
+            by("metadata.name").comment.as_deref(),
+            Some("kpt-set: ${n}")
+        );
         assert_eq!(by("data.list").comment.as_deref(), Some("kpt-set: ${l}"));
         assert_eq!(by("data.list").kind, ValueKind::BlockSeq);
         assert_eq!(by("data.list[1]").comment.as_deref(), Some("c"));

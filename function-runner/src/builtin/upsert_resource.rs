@@ -10,7 +10,11 @@ use serde_json::Value;
 use super::fields;
 use super::{Failure, results};
 
-const FUNCTION_ANNOTATIONS: &[&str] = &["config.kubernetes.io/function", "config.k8s.io/function", ann::TARGET_PATH];
+const FUNCTION_ANNOTATIONS: &[&str] = &[
+    "config.kubernetes.io/function",
+    "config.k8s.io/function",
+    ann::TARGET_PATH,
+];
 
 fn identity(v: &Value) -> (String, String, String, String) {
     let s = |p: &[&str]| fields::get_str(v, p).unwrap_or_default().to_string();
@@ -38,24 +42,40 @@ fn strip(v: &mut Value) {
 /// Runs the function.
 pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
     let Some(fc) = rl.function_config.as_ref() else {
-        return Err(Failure::error("FunctionConfig is missing. Expect the resource to upsert"));
+        return Err(Failure::error(
+            "FunctionConfig is missing. Expect the resource to upsert",
+        ));
     };
     let fc = fc.to_value().map_err(|e| Failure::error(e.to_string()))?;
     let configs: Vec<Value> = if fields::get_str(&fc, &["kind"]) == Some("List") {
-        fields::get(&fc, &["items"]).and_then(Value::as_array).cloned().unwrap_or_default()
+        fields::get(&fc, &["items"])
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
     } else {
         vec![fc]
     };
     for cfg in configs {
-        let target = fields::get_str(&cfg, &["metadata", "annotations", ann::TARGET_PATH]).map(str::to_string);
+        let target = fields::get_str(&cfg, &["metadata", "annotations", ann::TARGET_PATH])
+            .map(str::to_string);
         let id = identity(&cfg);
         let mut clean = cfg.clone();
         strip(&mut clean);
         let found = rl.items.iter().position(|o| {
             let Ok(v) = o.to_value() else { return false };
-            let is_fn_config = fields::get(&v, &["metadata", "annotations", "config.kubernetes.io/function"]).is_some();
-            let path = o.annotation(ann::INTERNAL_PATH).or_else(|| o.annotation(ann::PATH));
-            !is_fn_config && identity(&v) == id && target.as_ref().is_none_or(|t| path.as_deref() == Some(t.as_str()))
+            let is_fn_config = fields::get(
+                &v,
+                &["metadata", "annotations", "config.kubernetes.io/function"],
+            )
+            .is_some();
+            let path = o
+                .annotation(ann::INTERNAL_PATH)
+                .or_else(|| o.annotation(ann::PATH));
+            !is_fn_config
+                && identity(&v) == id
+                && target
+                    .as_ref()
+                    .is_none_or(|t| path.as_deref() == Some(t.as_str()))
         });
         match found {
             Some(i) => {
@@ -66,17 +86,28 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
                         let _ = fields::set(&mut next, &["metadata", "annotations", &k], val);
                     }
                 }
-                o.replace_root(&next, None).map_err(|e| Failure::error(e.to_string()))?;
-                rl.results.push(results::info(format!("replaced {}", fields::describe(o))));
+                o.replace_root(&next, None)
+                    .map_err(|e| Failure::error(e.to_string()))?;
+                rl.results
+                    .push(results::info(format!("replaced {}", fields::describe(o))));
             }
             None => {
                 let mut next = clean;
                 if let Some(t) = &target {
-                    let _ = fields::set(&mut next, &["metadata", "annotations", ann::PATH], Value::String(t.clone()));
-                    let _ = fields::set(&mut next, &["metadata", "annotations", ann::INTERNAL_PATH], Value::String(t.clone()));
+                    let _ = fields::set(
+                        &mut next,
+                        &["metadata", "annotations", ann::PATH],
+                        Value::String(t.clone()),
+                    );
+                    let _ = fields::set(
+                        &mut next,
+                        &["metadata", "annotations", ann::INTERNAL_PATH],
+                        Value::String(t.clone()),
+                    );
                 }
                 let o = KubeObject::from_value(&next).map_err(|e| Failure::error(e.to_string()))?;
-                rl.results.push(results::info(format!("added {}", fields::describe(&o))));
+                rl.results
+                    .push(results::info(format!("added {}", fields::describe(&o))));
                 rl.items.push(o);
             }
         }
