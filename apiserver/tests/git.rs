@@ -321,6 +321,74 @@ fn external_pushes_become_watch_events() {
             .code,
         404
     );
+    // a draft branch pushed by someone else, and a commit on main
+    let clone = work.path().join("clone");
+    g::git(
+        work.path(),
+        &[
+            "clone",
+            "-q",
+            &bare.to_string_lossy(),
+            &clone.to_string_lossy(),
+        ],
+    );
+    g::git(&clone, &["checkout", "-q", "-b", "drafts/empty/my-ws"]);
+    std::fs::write(
+        clone.join("empty/extra.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    g::git(&clone, &["add", "-A"]);
+    g::git_env(
+        &clone,
+        &["commit", "-q", "-m", "draft"],
+        &[
+            ("GIT_AUTHOR_NAME", "t"),
+            ("GIT_AUTHOR_EMAIL", "t@example.org"),
+            ("GIT_COMMITTER_NAME", "t"),
+            ("GIT_COMMITTER_EMAIL", "t@example.org"),
+        ],
+    );
+    g::git(&clone, &["push", "-q", "origin", "drafts/empty/my-ws"]);
+    wait_until("ADDED draft", Duration::from_secs(20), || {
+        watch
+            .stdout()
+            .lines()
+            .any(|l| l.starts_with("ADDED") && l.contains("tb.empty.my-ws"))
+    });
+    let draft: Value = serde_json::from_str(
+        &s.request("GET", &format!("{PRS}/tb.empty.my-ws"), None, None)
+            .body,
+    )
+    .unwrap_or_default();
+    assert_eq!(
+        (
+            draft["spec"]["lifecycle"].as_str(),
+            draft["spec"]["revision"].as_i64()
+        ),
+        (Some("Draft"), Some(0))
+    );
+    g::git(&clone, &["checkout", "-q", "main"]);
+    std::fs::write(clone.join("bucket/notes.txt"), "changed on main\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    g::git(&clone, &["add", "-A"]);
+    g::git_env(
+        &clone,
+        &["commit", "-q", "-m", "main change"],
+        &[
+            ("GIT_AUTHOR_NAME", "t"),
+            ("GIT_AUTHOR_EMAIL", "t@example.org"),
+            ("GIT_COMMITTER_NAME", "t"),
+            ("GIT_COMMITTER_EMAIL", "t@example.org"),
+        ],
+    );
+    g::git(&clone, &["push", "-q", "origin", "main"]);
+    wait_until("MODIFIED placeholder", Duration::from_secs(20), || {
+        watch
+            .stdout()
+            .lines()
+            .any(|l| l.starts_with("MODIFIED") && l.contains("tb.bucket.main"))
+    });
     // unchanged revisions keep their resourceVersion across a restart
     let before: Vec<(String, String)> = list(&s, "")
         .iter()
@@ -502,4 +570,56 @@ fn demo_flag_registers_example_blueprints() {
     let k = Kubectl::new(32, &s.kubeconfig());
     wait_ready(&k, "default", "demo-blueprints");
     assert_eq!(list(&s, "").len(), 7);
+}
+
+#[test]
+fn create_branch_and_sync_schedule() {
+    let work = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let repos = work.path().join("repos");
+    g::empty_bare(&repos.join("empty.git"));
+    let daemon = GitDaemon::start(&repos);
+    let s = start();
+    let k = Kubectl::new(32, &s.kubeconfig());
+    let url = format!("{}/empty.git", daemon.url);
+    register(&k, "default", "nobranch", &url, "    branch: missing\n");
+    let ready = |name: &str| {
+        k.run(&[
+            "get",
+            "repository",
+            name,
+            "-o",
+            "jsonpath={.status.conditions[0].status}/{.status.conditions[0].message}",
+        ])
+        .ok()
+        .stdout
+    };
+    wait_until("branch missing reported", Duration::from_secs(30), || {
+        ready("nobranch").starts_with("False/")
+    });
+    assert!(
+        ready("nobranch").contains("missing"),
+        "{}",
+        ready("nobranch")
+    );
+    register(
+        &k,
+        "default",
+        "created",
+        &url,
+        "    createBranch: true\n  sync:\n    schedule: \"*/5 * * * *\"\n",
+    );
+    wait_ready(&k, "default", "created");
+    let heads = g::git(&repos.join("empty.git"), &["branch", "--list", "main"]);
+    assert!(heads.contains("main"), "{heads}");
+    let st = k.run(&["get", "repository", "created", "-o", "jsonpath={.status.lastFullSyncTime}|{.status.nextFullSyncTime}|{.status.packageCount}|{.status.gitCommitHash}|{.status.observedGeneration}"]).ok().stdout;
+    let parts: Vec<&str> = st.split('|').collect();
+    assert!(
+        parts.len() == 5
+            && !parts[0].is_empty()
+            && !parts[1].is_empty()
+            && parts[2] == "0"
+            && parts[3].len() == 40
+            && parts[4] == "1",
+        "{st}"
+    );
 }
