@@ -30,13 +30,19 @@ fn list(n: usize, config: &str) -> ResourceList {
 const NS_CONFIG: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata:\n  namespace: staging\n";
 
 fn p50(mut f: impl FnMut(), n: usize) -> Duration {
+    p50_with(|| (), |_| f(), n)
+}
+
+/// p50 of `f` over inputs made fresh (untimed) by `make` before each call.
+fn p50_with<T>(mut make: impl FnMut() -> T, mut f: impl FnMut(T), n: usize) -> Duration {
     for _ in 0..(n / 10).max(3) {
-        f();
+        f(make());
     }
     let mut times: Vec<Duration> = (0..n)
         .map(|_| {
+            let x = make();
             let t = Instant::now();
-            f();
+            f(x);
             t.elapsed()
         })
         .collect();
@@ -89,9 +95,8 @@ fn main() {
 
     if builtin.supports("starlark") {
         let star = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata:\n  source: |\n    for r in ctx.resource_list[\"items\"]:\n      r[\"metadata\"][\"annotations\"] = {\"bench\": \"yes\"}\n";
-        let input = list(30, star);
         let s = spec("starlark:v0.5");
-        let d = p50(|| drop(builtin.evaluate(&s, input.clone()).unwrap()), 100);
+        let d = p50_with(|| list(30, star), |i| drop(builtin.evaluate(&s, i).unwrap()), 100);
         println!(
             "starlark, 30 resources, in process:       p50 {:>9.3} ms",
             d.as_secs_f64() * 1e3
@@ -109,8 +114,7 @@ fn main() {
         ExecLimits::default(),
     );
     let e = spec("example.com/cat:v1");
-    let small = list(30, NS_CONFIG);
-    let d = p50(|| drop(exec.evaluate(&e, small.clone()).unwrap()), 100);
+    let d = p50_with(|| list(30, NS_CONFIG), |i| drop(exec.evaluate(&e, i).unwrap()), 100);
     let spawn = p50(
         || {
             std::process::Command::new("cat")

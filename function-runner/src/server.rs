@@ -237,6 +237,7 @@ pub async fn serve(
 ) -> Result<(), tonic::transport::Error> {
     tonic::transport::Server::builder()
         .timeout(timeout)
+        .tcp_nodelay(true)
         .add_service(HealthServer::new(HealthService))
         .add_service(service.into_server(limits))
         .serve_with_incoming_shutdown(

@@ -135,3 +135,58 @@ pub fn packages(ctx: &RepoContext, discovery: &Discovery) -> Desired {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use porch_engine::git::{KptfileSummary, Lifecycle};
+
+    fn rev(path: &str, ws: &str, revision: i64, lifecycle: Lifecycle) -> DiscoveredRevision {
+        DiscoveredRevision {
+            package_path: path.into(),
+            workspace: ws.into(),
+            revision,
+            lifecycle,
+            git_ref: format!("{path}/{ws}"),
+            commit: "c".repeat(40),
+            tree: "t".repeat(40),
+            tasks: Vec::new(),
+            published_by: None,
+            publish_timestamp: None,
+            upstream_lock: None,
+            self_lock: Default::default(),
+            kptfile: KptfileSummary::default(),
+        }
+    }
+
+    #[test]
+    fn latest_label_goes_to_the_highest_published_revision_per_package() {
+        let d = Discovery {
+            branch_commit: None,
+            revisions: vec![
+                rev("a/b", "main", -1, Lifecycle::Published),
+                rev("a/b", "v1", 1, Lifecycle::Published),
+                rev("a/b", "v2", 2, Lifecycle::DeletionProposed),
+                rev("a/b", "ws", 0, Lifecycle::Draft),
+                rev("c", "v7", 7, Lifecycle::Published),
+                rev("d", "ws", 0, Lifecycle::Proposed),
+            ],
+        };
+        let ctx = RepoContext { namespace: "ns", repository: "r", deployment: true };
+        let prs = package_revisions(&ctx, &d);
+        let latest: Vec<&str> = prs
+            .iter()
+            .filter(|(_, v)| v.pointer("/metadata/labels/kpt.dev~1latest-revision") == Some(&json!("true")))
+            .map(|(k, _)| k.as_str())
+            .collect();
+        assert_eq!(latest, ["r.a.b.v2", "r.c.v7"]);
+        assert_eq!(prs["r.a.b.ws"]["spec"]["lifecycle"], "Draft");
+        assert_eq!(prs["r.a.b.ws"]["status"]["deployment"], true);
+        let pkgs = packages(&ctx, &d);
+        let latest: Vec<(String, i64)> = pkgs
+            .iter()
+            .map(|(k, v)| (k.clone(), v["status"]["latestRevision"].as_i64().unwrap_or(-9)))
+            .collect();
+        assert_eq!(latest, [("r.a.b".to_string(), 2), ("r.c".to_string(), 7), ("r.d".to_string(), 0)]);
+    }
+}
