@@ -151,30 +151,8 @@ pub trait Strategy: Send + Sync {
 
     /// Defaults for an update; `subresource` is `Some("status")` for status writes.
     fn prepare_for_update(&self, new: &mut Value, old: &Value, subresource: Option<&str>) {
-        let has_status = self.def().subresource_verbs("status").is_some();
-        match subresource {
-            Some("status") => {
-                // Only status may change through /status.
-                let status = new.get("status").cloned();
-                *new = old.clone();
-                match status {
-                    Some(s) => new["status"] = s,
-                    None => {
-                        if let Some(o) = new.as_object_mut() {
-                            o.remove("status");
-                        }
-                    }
-                }
-            }
-            None if has_status => match old.get("status") {
-                Some(s) => new["status"] = s.clone(),
-                None => {
-                    if let Some(o) = new.as_object_mut() {
-                        o.remove("status");
-                    }
-                }
-            },
-            _ => {}
+        if self.def().subresource_verbs("status").is_some() {
+            split_status(new, old, subresource);
         }
     }
 
@@ -269,6 +247,27 @@ pub fn normalize_typed<T: DeserializeOwned + Serialize>(
         .map_err(|e| e.to_string())?;
     let value = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     Ok(Normalized { value, unknown })
+}
+
+/// The `/status` subresource rule: a status write changes only `status`, a
+/// write of the main resource never does.
+pub fn split_status(new: &mut Value, old: &Value, subresource: Option<&str>) {
+    let status = match subresource {
+        Some("status") => {
+            let status = new.get("status").cloned();
+            *new = old.clone();
+            status
+        }
+        _ => old.get("status").cloned(),
+    };
+    match status {
+        Some(s) => new["status"] = s,
+        None => {
+            if let Some(o) = new.as_object_mut() {
+                o.remove("status");
+            }
+        }
+    }
 }
 
 /// Index entry of an exact field value within a namespace.

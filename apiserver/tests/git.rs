@@ -389,7 +389,19 @@ fn external_pushes_become_watch_events() {
             .lines()
             .any(|l| l.starts_with("MODIFIED") && l.contains("tb.bucket.main"))
     });
-    // unchanged revisions keep their resourceVersion across a restart
+    // unchanged revisions keep their resourceVersion across a restart (once the sync settled)
+    let rvs = |s: &Server| {
+        list(s, "")
+            .iter()
+            .map(|p| p["metadata"]["resourceVersion"].clone())
+            .collect::<Vec<_>>()
+    };
+    let mut last = rvs(&s);
+    wait_until("the sync to settle", Duration::from_secs(20), || {
+        std::thread::sleep(Duration::from_millis(700));
+        let now = rvs(&s);
+        std::mem::replace(&mut last, now.clone()) == now
+    });
     let before: Vec<(String, String)> = list(&s, "")
         .iter()
         .map(|p| {

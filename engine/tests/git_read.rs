@@ -208,6 +208,23 @@ fn check_bundle(url: &str, creds: Credentials, bare: &Path, tmp: &Path) {
 
     for rev in &d.revisions {
         assert_files_match(bare, &repo, rev, &rev.package_path);
+        // The same files by selfLock (commit + full path), as the apiserver reads them.
+        assert_eq!(
+            repo.read_package_at(&rev.commit, &rev.package_path)
+                .unwrap(),
+            repo.read_package(rev).unwrap()
+        );
+    }
+    for (commit, path) in [
+        (v1.commit.as_str(), "nope"),
+        ("0123456789012345678901234567890123456789", "basens"),
+        ("xyz", "basens"),
+    ] {
+        let e = repo.read_package_at(commit, path).unwrap_err();
+        assert!(
+            matches!(e, GitError::Other(_)) && e.to_string().contains("no package"),
+            "{e:?}"
+        );
     }
 
     // ls-remote sees exactly the remote's refs.
@@ -389,6 +406,21 @@ fn closed_port_is_unreachable() {
         .fetch()
         .unwrap_err();
     assert!(matches!(e, GitError::Unreachable(_)), "{e:?}");
+    eprintln!("{e}");
+
+    // A server that is up but has no such repository.
+    let repos = tmp.path().join("repos");
+    fx::empty_bare(&repos.join("there.git"));
+    let http = GitHttpServer::start(&repos, HttpAuth::PushOnly);
+    let daemon = GitDaemon::start(&repos);
+    for url in [
+        format!("{}/missing.git", http.url),
+        format!("{}/missing.git", daemon.url),
+    ] {
+        let e = c.open(&spec(&url)).unwrap().fetch().unwrap_err();
+        eprintln!("{e}");
+        assert!(matches!(e, GitError::Unreachable(_)), "{url}: {e:?}");
+    }
 }
 
 #[test]

@@ -96,7 +96,11 @@ fn main() {
     if builtin.supports("starlark") {
         let star = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata:\n  source: |\n    for r in ctx.resource_list[\"items\"]:\n      r[\"metadata\"][\"annotations\"] = {\"bench\": \"yes\"}\n";
         let s = spec("starlark:v0.5");
-        let d = p50_with(|| list(30, star), |i| drop(builtin.evaluate(&s, i).unwrap()), 100);
+        let d = p50_with(
+            || list(30, star),
+            |i| drop(builtin.evaluate(&s, i).unwrap()),
+            100,
+        );
         println!(
             "starlark, 30 resources, in process:       p50 {:>9.3} ms",
             d.as_secs_f64() * 1e3
@@ -114,7 +118,11 @@ fn main() {
         ExecLimits::default(),
     );
     let e = spec("example.com/cat:v1");
-    let d = p50_with(|| list(30, NS_CONFIG), |i| drop(exec.evaluate(&e, i).unwrap()), 100);
+    let d = p50_with(
+        || list(30, NS_CONFIG),
+        |i| drop(exec.evaluate(&e, i).unwrap()),
+        100,
+    );
     let spawn = p50(
         || {
             std::process::Command::new("cat")

@@ -136,32 +136,9 @@ impl Strategy for RepositoryStrategy {
     }
 
     fn prepare_for_update(&self, new: &mut Value, old: &Value, subresource: Option<&str>) {
-        let has = |v: &Value| v.get("status").is_some();
-        let _ = has;
-        match subresource {
-            Some("status") => {
-                let status = new.get("status").cloned();
-                *new = old.clone();
-                match status {
-                    Some(s) => new["status"] = s,
-                    None => {
-                        if let Some(o) = new.as_object_mut() {
-                            o.remove("status");
-                        }
-                    }
-                }
-            }
-            _ => {
-                default_spec(new);
-                match old.get("status") {
-                    Some(s) => new["status"] = s.clone(),
-                    None => {
-                        if let Some(o) = new.as_object_mut() {
-                            o.remove("status");
-                        }
-                    }
-                }
-            }
+        crate::registry::split_status(new, old, subresource);
+        if subresource.is_none() {
+            default_spec(new);
         }
     }
 

@@ -172,11 +172,17 @@ mod tests {
                 rev("d", "ws", 0, Lifecycle::Proposed),
             ],
         };
-        let ctx = RepoContext { namespace: "ns", repository: "r", deployment: true };
+        let ctx = RepoContext {
+            namespace: "ns",
+            repository: "r",
+            deployment: true,
+        };
         let prs = package_revisions(&ctx, &d);
         let latest: Vec<&str> = prs
             .iter()
-            .filter(|(_, v)| v.pointer("/metadata/labels/kpt.dev~1latest-revision") == Some(&json!("true")))
+            .filter(|(_, v)| {
+                v.pointer("/metadata/labels/kpt.dev~1latest-revision") == Some(&json!("true"))
+            })
             .map(|(k, _)| k.as_str())
             .collect();
         assert_eq!(latest, ["r.a.b.v2", "r.c.v7"]);
@@ -185,8 +191,20 @@ mod tests {
         let pkgs = packages(&ctx, &d);
         let latest: Vec<(String, i64)> = pkgs
             .iter()
-            .map(|(k, v)| (k.clone(), v["status"]["latestRevision"].as_i64().unwrap_or(-9)))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v["status"]["latestRevision"].as_i64().unwrap_or(-9),
+                )
+            })
             .collect();
-        assert_eq!(latest, [("r.a.b".to_string(), 2), ("r.c".to_string(), 7), ("r.d".to_string(), 0)]);
+        assert_eq!(
+            latest,
+            [
+                ("r.a.b".to_string(), 2),
+                ("r.c".to_string(), 7),
+                ("r.d".to_string(), 0)
+            ]
+        );
     }
 }

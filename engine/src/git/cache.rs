@@ -51,7 +51,7 @@ pub struct CachedRepo {
 impl GitCache {
     /// A cache rooted at `root` (created on first use).
     pub fn new(root: PathBuf, opts: GitOptions) -> GitCache {
-        remote::init_socket_timeouts(opts.timeout);
+        remote::init_libgit2(opts.timeout);
         GitCache {
             root,
             opts,
@@ -248,19 +248,19 @@ impl CachedRepo {
         let repo = reader
             .as_ref()
             .ok_or_else(|| GitError::Other("cache not open".into()))?;
-        let tree = (|| -> Result<String, git2::Error> {
-            let root = repo.find_commit(git2::Oid::from_str(commit)?)?.tree()?;
-            let id = if path.trim_matches('/').is_empty() {
-                root.id()
-            } else {
-                root.get_path(std::path::Path::new(path.trim_matches('/')))?
-                    .id()
-            };
-            Ok(id.to_string())
-        })()
-        .map_err(|e| local_error(&self.shared.dir, "finding package", &e))?;
-        package::read_tree(repo, &tree)
-            .map_err(|e| local_error(&self.shared.dir, "reading package", &e))
+        let not_found = || {
+            GitError::Other(format!(
+                "no package at {path:?} in commit {commit} of {}",
+                self.spec.url
+            ))
+        };
+        let oid = git2::Oid::from_str(commit).map_err(|_| not_found())?;
+        match package::tree_at(repo, oid, path.trim_matches('/')) {
+            Ok(Some(tree)) => package::read_tree(repo, &tree.to_string())
+                .map_err(|e| local_error(&self.shared.dir, "reading package", &e)),
+            Ok(None) => Err(not_found()),
+            Err(e) => Err(local_error(&self.shared.dir, "finding package", &e)),
+        }
     }
 
     /// Throw the cache directory away and start empty (after [`GitError::Corrupt`]);
@@ -304,7 +304,8 @@ fn init_bare(dir: &Path) -> Result<(), GitError> {
         let _ = std::fs::remove_dir_all(dir);
     }
     let mut o = RepositoryInitOptions::new();
-    o.bare(true).mkpath(true);
+    // No hook samples from the system template: fewer files, a faster cold start.
+    o.bare(true).mkpath(true).external_template(false);
     Repository::init_opts(dir, &o).map(|_| ()).map_err(|e| {
         GitError::Other(format!(
             "creating git cache {}: {}",

@@ -54,6 +54,7 @@ pub(crate) fn network_error(url: &str, what: &str, flags: CallFlags, e: &git2::E
     }
     if lower.contains("404")
         || lower.contains("not found")
+        || lower.contains("not exported")
         || lower.contains("could not find repository")
     {
         return GitError::Unreachable(format!("{what} {url}: repository not found ({msg})"));
@@ -67,6 +68,19 @@ pub(crate) fn network_error(url: &str, what: &str, flags: CallFlags, e: &git2::E
         }
         _ => GitError::Other(format!("{what} {url}: {msg}")),
     }
+}
+
+/// A local path (or `file://` URL) that does not exist: libgit2 would call it
+/// an "unsupported URL protocol", which tells the user nothing.
+pub(crate) fn missing_local_path(url: &str) -> Option<GitError> {
+    let path = match url.strip_prefix("file://") {
+        Some(p) => p,
+        None if url.contains("://") => return None,
+        None if url.starts_with('/') || url.starts_with('.') => url,
+        None => return None,
+    };
+    (!std::path::Path::new(path).exists())
+        .then(|| GitError::Unreachable(format!("{url}: repository not found (no such directory)")))
 }
 
 /// Classify a libgit2 error of a local read of the cache at `dir`.

@@ -44,3 +44,26 @@ pub(crate) fn read_tree(
     }
     Ok(out)
 }
+
+/// The tree at `path` ("" = root) in `commit`; `None` when the commit is not
+/// in the cache or the path is not a directory there.
+pub(crate) fn tree_at(
+    repo: &Repository,
+    commit: Oid,
+    path: &str,
+) -> Result<Option<Oid>, git2::Error> {
+    let root = match repo.find_commit(commit) {
+        Ok(c) => c.tree_id(),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if path.is_empty() {
+        return Ok(Some(root));
+    }
+    match repo.find_tree(root)?.get_path(std::path::Path::new(path)) {
+        Ok(e) if e.kind() == Some(ObjectType::Tree) => Ok(Some(e.id())),
+        Ok(_) => Ok(None),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}

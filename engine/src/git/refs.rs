@@ -102,3 +102,59 @@ fn remove_loose(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrors_exactly_and_keeps_other_refs() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(tmp.path()).unwrap();
+        let sig = git2::Signature::now("t", "t@example.com").unwrap();
+        let tree = repo
+            .find_tree(repo.treebuilder(None).unwrap().write().unwrap())
+            .unwrap();
+        let c1 = repo.commit(None, &sig, &sig, "1", &tree, &[]).unwrap();
+        let c2 = repo.commit(None, &sig, &sig, "2", &tree, &[]).unwrap();
+        // A loose ref in a mirrored namespace (as libgit2's fetch leaves them) and one outside.
+        repo.reference("refs/tags/old/v1", c1, true, "").unwrap();
+        repo.reference("refs/other/keep", c1, true, "").unwrap();
+        repo.refdb().unwrap().compress().unwrap();
+        repo.reference("refs/tags/loose", c1, true, "").unwrap();
+
+        let mut desired = BTreeMap::new();
+        desired.insert("refs/remotes/origin/main".to_string(), c2);
+        desired.insert("refs/remotes/origin/drafts/a/b/ws".to_string(), c1);
+        desired.insert("refs/tags/a/b/v1".to_string(), c1);
+        assert!(mirror(&repo, &desired).unwrap());
+        assert_eq!(current(&repo).unwrap(), desired);
+        assert!(
+            !mirror(&repo, &desired).unwrap(),
+            "unchanged refs are not rewritten"
+        );
+        assert_eq!(repo.refname_to_id("refs/other/keep").unwrap(), c1);
+        assert!(!tmp.path().join("refs/tags/loose").exists());
+
+        desired.remove("refs/tags/a/b/v1");
+        desired.insert("refs/remotes/origin/main".to_string(), c1);
+        assert!(mirror(&repo, &desired).unwrap());
+        assert_eq!(current(&repo).unwrap(), desired);
+        assert!(repo.find_reference("refs/tags/a/b/v1").is_err());
+    }
+
+    #[test]
+    fn local_names() {
+        assert_eq!(
+            local_name("refs/heads/drafts/a/ws").as_deref(),
+            Some("refs/remotes/origin/drafts/a/ws")
+        );
+        assert_eq!(
+            local_name("refs/tags/a/v1").as_deref(),
+            Some("refs/tags/a/v1")
+        );
+        assert_eq!(local_name("refs/tags/a/v1^{}"), None);
+        assert_eq!(local_name("HEAD"), None);
+        assert_eq!(local_name("refs/pull/1/head"), None);
+    }
+}
