@@ -23,8 +23,7 @@ use crate::error::ApiError;
 use crate::state::SharedState;
 
 /// Request counters for `/metrics`.
-#[derive(Default)]
-pub struct Metrics {
+struct Metrics {
     requests: AtomicU64,
     errors: AtomicU64,
 }

@@ -58,17 +58,32 @@ fn spec(image: &str) -> FunctionSpec {
 }
 
 fn main() {
+    let debug = std::env::var("BENCH_DEBUG").is_ok();
     let set_ns = spec("ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1");
     let builtin = BuiltinRuntime::new();
-    let input = list(30, NS_CONFIG);
-    let d = p50(
-        || drop(builtin.evaluate(&set_ns, input.clone()).unwrap()),
+    let d = p50_with(
+        || list(30, NS_CONFIG),
+        |i| drop(builtin.evaluate(&set_ns, i).unwrap()),
         300,
     );
-    println!(
-        "set-namespace, 30 resources, in process:  p50 {:>9.3} ms",
-        d.as_secs_f64() * 1e3
-    );
+    report("set-namespace, 30 resources, in process", d);
+    if debug {
+        let d = p50_with(|| list(30, NS_CONFIG), |i| drop(i.to_yaml().unwrap()), 100);
+        report("debug: encode 30 resources", d);
+        let text = list(30, NS_CONFIG).to_yaml().unwrap();
+        let d = p50(|| drop(ResourceList::parse(&text).unwrap()), 100);
+        report("debug: parse 30 resources", d);
+        let d = p50_with(
+            || list(30, NS_CONFIG),
+            |i| {
+                for o in &i.items {
+                    drop(o.to_value());
+                }
+            },
+            100,
+        );
+        report("debug: to_value 30 resources", d);
+    }
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let listener = rt
@@ -84,14 +99,21 @@ fn main() {
         std::future::pending(),
     ));
     let client = GrpcEvaluator::new(&format!("http://{addr}"), 96 << 20).unwrap();
-    let d = p50(
-        || drop(client.evaluate(&set_ns, input.clone()).unwrap()),
+    let d = p50_with(
+        || list(30, NS_CONFIG),
+        |i| drop(client.evaluate(&set_ns, i).unwrap()),
         300,
     );
-    println!(
-        "set-namespace, 30 resources, over gRPC:   p50 {:>9.3} ms",
-        d.as_secs_f64() * 1e3
-    );
+    report("set-namespace, 30 resources, over gRPC", d);
+    if debug {
+        let e = spec("nope");
+        let d = p50_with(
+            || list(1, NS_CONFIG),
+            |i| drop(client.evaluate(&e, i).unwrap_err()),
+            50,
+        );
+        report("debug: not-found over gRPC", d);
+    }
 
     if builtin.supports("starlark") {
         let star = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata:\n  source: |\n    for r in ctx.resource_list[\"items\"]:\n      r[\"metadata\"][\"annotations\"] = {\"bench\": \"yes\"}\n";
@@ -101,10 +123,7 @@ fn main() {
             |i| drop(builtin.evaluate(&s, i).unwrap()),
             100,
         );
-        println!(
-            "starlark, 30 resources, in process:       p50 {:>9.3} ms",
-            d.as_secs_f64() * 1e3
-        );
+        report("starlark, 30 resources, in process", d);
     }
 
     let exec = ExecRuntime::new(
@@ -132,12 +151,10 @@ fn main() {
         },
         100,
     );
-    println!(
-        "exec round trip (cat), 30 resources:      p50 {:>9.3} ms",
-        d.as_secs_f64() * 1e3
-    );
-    println!(
-        "bare process spawn + wait (cat):          p50 {:>9.3} ms",
-        spawn.as_secs_f64() * 1e3
-    );
+    report("exec round trip (cat), 30 resources", d);
+    report("bare process spawn + wait (cat)", spawn);
+}
+
+fn report(what: &str, d: Duration) {
+    println!("{what:<45} p50 {:>9.3} ms", d.as_secs_f64() * 1e3);
 }

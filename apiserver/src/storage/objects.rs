@@ -55,13 +55,7 @@ impl Objects {
         &self.cache
     }
 
-    async fn commit(
-        &self,
-        key: &str,
-        txn: Txn,
-        expected: u64,
-        value: Option<&Bytes>,
-    ) -> Result<u64, WriteError> {
+    async fn commit(&self, txn: Txn, expected: u64) -> Result<u64, WriteError> {
         match self.cache.store().txn(txn).await? {
             TxnOutcome::Committed { revision } => {
                 // Read-your-writes: later reads on this replica see the write.
@@ -69,7 +63,6 @@ impl Objects {
                     .wait_for(revision)
                     .await
                     .map_err(WriteError::Api)?;
-                let _ = (key, value);
                 Ok(revision)
             }
             TxnOutcome::Failed { current } => {
@@ -97,7 +90,7 @@ impl Objects {
                 value: bytes.clone(),
             }],
         };
-        let rev = self.commit(key, txn, 0, Some(&bytes)).await?;
+        let rev = self.commit(txn, 0).await?;
         Cached::from_stored(key, &bytes, rev)
             .map(Arc::new)
             .map_err(|e| WriteError::Api(ApiError::Internal(e.to_string())))
@@ -121,9 +114,7 @@ impl Objects {
                 value: bytes.clone(),
             }],
         };
-        let rev = self
-            .commit(key, txn, expected_rv.max(1), Some(&bytes))
-            .await?;
+        let rev = self.commit(txn, expected_rv.max(1)).await?;
         Cached::from_stored(key, &bytes, rev)
             .map(Arc::new)
             .map_err(|e| WriteError::Api(ApiError::Internal(e.to_string())))
@@ -145,7 +136,7 @@ impl Objects {
                 key: key.to_string(),
             }],
         };
-        let rev = self.commit(key, txn, expected_rv.max(1), None).await?;
+        let rev = self.commit(txn, expected_rv.max(1)).await?;
         let bytes = encode(last)?;
         Cached::from_stored(key, &bytes, rev)
             .map(Arc::new)

@@ -122,7 +122,7 @@ impl CachedRepo {
 
     /// Cheap change detection: remote refs (name → oid) via ls-remote, bounded by the timeout.
     pub fn ls_remote(&self) -> Result<BTreeMap<String, String>, GitError> {
-        let _span = tracing::info_span!("git.ls_remote", url = %self.spec.url).entered();
+        let _span = tracing::debug_span!("git.ls_remote", url = %self.spec.url).entered();
         let repo = self.open_repo()?;
         remote::ls_remote(
             &repo,

@@ -5,33 +5,55 @@
 //!
 //! # Network: libgit2 with two bounds
 //!
-//! Fetch, ls-remote and the create-branch push go through git2 (libgit2 1.9,
+//! ls-remote, fetch and the create-branch push go through git2 (libgit2 1.9,
 //! vendored). Every network call is bounded by [`GitOptions::timeout`] twice:
 //! libgit2's process-wide socket timeouts (`GIT_OPT_SET_SERVER_CONNECT_TIMEOUT`
-//! and `GIT_OPT_SET_SERVER_TIMEOUT`, set once from the first [`GitCache`]) end a
-//! connect or a read that hangs, and an overall deadline checked in the
-//! progress callbacks ends a transfer that trickles. Measured on 127.0.0.1: a
-//! listener that accepts and never answers gives [`GitError::Timeout`] after
-//! the timeout plus a few ms, a closed port [`GitError::Unreachable`] in about
-//! a millisecond. Running the `git` CLI with a kill on timeout was the
-//! alternative; it costs a process per poll and puts credentials in a child's
-//! environment, and libgit2's bounds proved sufficient.
+//! and `GIT_OPT_SET_SERVER_TIMEOUT`, set once by the first [`GitCache`] of the
+//! process) end a connect or a read that hangs, and a deadline checked in the
+//! progress callbacks ends a transfer that trickles. Measured on 127.0.0.1
+//! (`tests/git_timeouts.rs`): a listener that accepts and never answers gives
+//! [`GitError::Timeout`] 2.002 s after a 2 s timeout, over http:// and git://,
+//! for ls-remote and fetch alike; a closed port gives [`GitError::Unreachable`]
+//! in about a millisecond. The `git` CLI with a kill on timeout was the
+//! alternative; it costs a process per poll and hands credentials to a child
+//! process, and libgit2's own bounds proved exact.
 //!
-//! Credentials are sent pre-emptively as an `Authorization` header (basic or
-//! bearer) on every request; the credentials callback, which libgit2 calls on a
-//! 401, never answers with a second attempt, so a wrong password is one
-//! [`GitError::AuthenticationFailed`] instead of a retry loop.
+//! Credentials go pre-emptively into an `Authorization` header (basic or
+//! bearer) on every request, ls-remote included (which is therefore a fetch
+//! whose only refspec matches nothing: git2's `connect_auth` cannot send
+//! headers). libgit2 calls the credentials callback on a 401; it never offers
+//! a second attempt, so a wrong password is one request and one
+//! [`GitError::AuthenticationFailed`], not a loop.
+//!
+//! # Cache layout
+//!
+//! `<root>/<sanitised url>-<hash of url + credentials>`: a bare repository whose
+//! `refs/remotes/origin/*` and `refs/tags/*` mirror the remote's heads and tags
+//! (Porch's refspecs, with prune). After the pack is downloaded the whole ref
+//! set is written as one `packed-refs` file (module `refs`): libgit2's own ref
+//! updates write one loose file per ref, which made up most of a cold fetch and
+//! of a discovery.
 //!
 //! # Reads: git2, memoised by object id
 //!
-//! Discovery and package reads are local and use git2 as well. Objects are
-//! immutable, so parsed commits, Kptfiles, subtree scans and whole
-//! per-ref results are memoised by oid in the cache's shared memo; a re-discovery
-//! after a fetch only reads what changed. The module `bench` test prints the
-//! figures (see `engine/tests/git_discovery.rs`); with them gix was not
-//! needed: object access is a small part of a cold discovery (YAML parsing of
-//! Kptfiles dominates), so a faster object reader cannot change the total
-//! measurably.
+//! Discovery and package reads are local and use git2 too. Git objects never
+//! change, so parsed commits, Kptfiles, subtree scans and the revisions built
+//! from each (ref, commit) are memoised in the cache directory's memo; a
+//! re-discovery after a fetch only builds what changed. History walks for
+//! tasks and publishers only run for packages some `kpt:` trailer names.
+//!
+//! Measured with `tests/git_bench.rs` (release build, 2 shared cores, other
+//! builds running): one repository of 20 packages × 5 published revisions
+//! (120 revisions): cold fetch from a local path 60–70 ms, fetch when up to
+//! date ≈ 5 ms, cold discovery ≈ 3.5 ms, memoised re-discovery ≈ 0.7 ms,
+//! `read_package` ≈ 10 µs. 100 such repositories on two threads: cold (fetch +
+//! discover all) ≈ 4 s, warm (new process, same cache directories) ≈ 0.5 s.
+//! gix was not adopted: in a profile of a cold discovery, object access
+//! (odb reads, tree lookups, peeling) is about a third of 3.5 ms once libgit2's
+//! SHA-1 re-verification on read is off (git does not re-verify either), so a
+//! faster object layer could save about 1 ms per repository, ~0.1 s of a cold
+//! start that fetches dominate; gix cannot push, and it would add a second git
+//! implementation and its build time.
 
 mod cache;
 mod discovery;
