@@ -2,6 +2,7 @@
 //! No I/O: the apiserver and engine build on these.
 
 pub mod core;
+pub mod lifecycle;
 pub mod names;
 pub mod packagerevision;
 pub mod repository;

@@ -28,6 +28,32 @@ pub fn package_name(repository: &str, package_path: &str) -> String {
         .to_string()
 }
 
+/// Split a PackageRevision name into (repository, package path, workspace)
+/// as Porch reads it: the workspace follows the last `.`, except when the name
+/// ends with `.v<digits and dots>` (`…op.v2.0.0` → `v2.0.0`); the first
+/// segment is the repository, the ones between form the package path.
+pub fn parse_package_revision_name(name: &str) -> Option<(String, String, String)> {
+    let semver_start = name.rmatch_indices(".v").map(|(i, _)| i).find(|&i| {
+        let rest = &name[i + 2..];
+        !rest.is_empty()
+            && rest.starts_with(|c: char| c.is_ascii_digit())
+            && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
+    });
+    let (head, workspace) = match semver_start {
+        Some(i) => (&name[..i], &name[i + 1..]),
+        None => name.rsplit_once('.')?,
+    };
+    let (repository, package) = head.split_once('.')?;
+    if repository.is_empty() || package.is_empty() || workspace.is_empty() {
+        return None;
+    }
+    Some((
+        repository.to_string(),
+        package.replace('.', "/"),
+        workspace.to_string(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +79,25 @@ mod tests {
             ),
             "45ee0692-730a-51b2-9a1d-ad4f4ad55dc8"
         );
+    }
+
+    #[test]
+    fn names_parse_back() {
+        let p = |n: &str| parse_package_revision_name(n);
+        assert_eq!(
+            p("catalog.workloads.oai.op.v1"),
+            Some(("catalog".into(), "workloads/oai/op".into(), "v1".into()))
+        );
+        assert_eq!(
+            p("catalog.workloads.oai.op.v2.0.0"),
+            Some(("catalog".into(), "workloads/oai/op".into(), "v2.0.0".into()))
+        );
+        assert_eq!(
+            p("repo.pkg.my-ws"),
+            Some(("repo".into(), "pkg".into(), "my-ws".into()))
+        );
+        assert_eq!(p("repo.pkg"), None);
+        assert_eq!(p("nodots"), None);
     }
 
     #[test]
