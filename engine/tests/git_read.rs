@@ -971,3 +971,12 @@ fn rfc3339(s: i64) -> String {
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+#[test]
+fn handles_are_shareable_across_threads() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<GitCache>();
+    shareable::<CachedRepo>();
+    shareable::<porch_engine::git::Discovery>();
+    shareable::<GitError>();
+}

@@ -113,6 +113,14 @@ fn main() {
             50,
         );
         report("debug: not-found over gRPC", d);
+        for n in [1, 5, 10, 20] {
+            let d = p50_with(
+                || list(n, NS_CONFIG),
+                |i| drop(client.evaluate(&set_ns, i).unwrap()),
+                30,
+            );
+            report(&format!("debug: set-namespace {n} over gRPC"), d);
+        }
     }
 
     if builtin.supports("starlark") {

@@ -83,9 +83,7 @@ impl EvaluatorService {
             let image = image.to_string();
             return tokio::task::spawn_blocking(move || run_builtin(&b, &image, &input))
                 .await
-                .map_err(|e| {
-                    EvalError::new(EvalErrorKind::Failed, format!("builtin panicked: {e}"))
-                })?;
+                .map_err(|e| EvalError::new(EvalErrorKind::Failed, format!("builtin panicked: {e}")))?;
         }
         if let Some(exec) = &self.exec
             && exec.supports(image)
@@ -241,7 +239,15 @@ pub async fn serve(
         .add_service(HealthServer::new(HealthService))
         .add_service(service.into_server(limits))
         .serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            tokio_stream::StreamExt::map(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                |s| {
+                    // Small request/response pairs must not wait for Nagle.
+                    s.inspect(|s| {
+                        let _ = s.set_nodelay(true);
+                    })
+                },
+            ),
             shutdown,
         )
         .await

@@ -280,9 +280,12 @@ async fn sync_once(
         if previous.as_ref() == Some(&remote) {
             return Ok(None);
         }
-        cached.fetch()?;
-        let discovery = cached.discover()?;
-        Ok(Some((remote, discovery)))
+        let fetched = cached.fetch().and_then(|()| cached.discover());
+        if let Err(GitError::Corrupt(_)) = &fetched {
+            // Start the cache over; the next round fetches it again.
+            let _ = cached.reset();
+        }
+        Ok(Some((remote, fetched?)))
     })
     .await
     .map_err(|e| format!("sync task failed: {e}"))?;

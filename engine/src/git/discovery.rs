@@ -159,6 +159,10 @@ pub(crate) fn discover(
         };
         revisions.extend(found.iter().cloned());
     }
+    // Revisions of refs that moved or went away are not needed again.
+    let live: HashSet<(&str, Oid)> = refs.iter().map(|(n, c)| (n.as_str(), *c)).collect();
+    memo.refs
+        .retain(|k| k.0 != directory || live.contains(&(k.1.as_str(), k.2)));
     for rev in &mut revisions {
         if rev.lifecycle == Lifecycle::Published {
             let full = join(&directory, &rev.package_path);

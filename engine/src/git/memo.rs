@@ -18,7 +18,6 @@ use super::trailers::CommitInfo;
 pub(crate) type ScannedPackage = (String, Oid, Oid);
 
 /// The memo tables of one cache directory (shared by every Repository using it).
-#[derive(Default)]
 pub(crate) struct Memo {
     pub commits: Bounded<Oid, Arc<CommitInfo>>,
     pub kptfiles: Bounded<Oid, Arc<KptfileInfo>>,
@@ -33,6 +32,22 @@ pub(crate) struct Memo {
     pub refs: Bounded<(String, String, Oid), Arc<Vec<DiscoveredRevision>>>,
 }
 
+impl Default for Memo {
+    /// Bounds in entries: a repository's whole history of commits, and
+    /// enough of everything else for thousands of revisions. `refs` is also
+    /// trimmed to the refs of the last discovery (see `retain`).
+    fn default() -> Self {
+        Memo {
+            commits: Bounded::with_cap(50_000),
+            kptfiles: Bounded::with_cap(20_000),
+            scans: Bounded::with_cap(20_000),
+            tasks: Bounded::with_cap(20_000),
+            latest: Bounded::with_cap(20_000),
+            refs: Bounded::with_cap(20_000),
+        }
+    }
+}
+
 /// A map that forgets everything when it reaches `cap` entries: memory stays
 /// bounded and the next discovery simply recomputes what it needs.
 pub(crate) struct Bounded<K, V> {
@@ -40,16 +55,19 @@ pub(crate) struct Bounded<K, V> {
     cap: usize,
 }
 
-impl<K, V> Default for Bounded<K, V> {
-    fn default() -> Self {
+impl<K: Eq + Hash, V: Clone> Bounded<K, V> {
+    pub fn with_cap(cap: usize) -> Self {
         Bounded {
             map: HashMap::new(),
-            cap: 200_000,
+            cap,
         }
     }
-}
 
-impl<K: Eq + Hash, V: Clone> Bounded<K, V> {
+    /// Keep only the entries `keep` accepts.
+    pub fn retain(&mut self, mut keep: impl FnMut(&K) -> bool) {
+        self.map.retain(|k, _| keep(k));
+    }
+
     pub fn get(&self, k: &K) -> Option<V> {
         self.map.get(k).cloned()
     }

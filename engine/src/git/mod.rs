@@ -44,10 +44,10 @@
 //!
 //! Measured with `tests/git_bench.rs` (release build, 2 shared cores, other
 //! builds running): one repository of 20 packages × 5 published revisions
-//! (120 revisions): cold fetch from a local path 60–70 ms, fetch when up to
-//! date ≈ 5 ms, cold discovery ≈ 3.5 ms, memoised re-discovery ≈ 0.7 ms,
-//! `read_package` ≈ 10 µs. 100 such repositories on two threads: cold (fetch +
-//! discover all) ≈ 4 s, warm (new process, same cache directories) ≈ 0.5 s.
+//! (120 revisions): cold fetch from a local path 45–70 ms, fetch when up to
+//! date ≈ 4–5 ms, cold discovery ≈ 3.5 ms, memoised re-discovery ≈ 0.5 ms,
+//! `read_package` ≈ 6–10 µs. 100 such repositories on two threads: cold (fetch
+//! and discover all) 3.4–4 s, warm (new process, same cache directories) ≈ 0.45 s.
 //! gix was not adopted: in a profile of a cold discovery, object access
 //! (odb reads, tree lookups, peeling) is about a third of 3.5 ms once libgit2's
 //! SHA-1 re-verification on read is off (git does not re-verify either), so a
