@@ -116,6 +116,7 @@ fn main() {
         println!("warm start  restart to all Ready and listed in {:.2} s (process start included: {:.2} s)", warm.as_secs_f64(), t.elapsed().as_secs_f64());
         // Let the restart's re-sync finish before measuring reads.
         tokio::time::sleep(Duration::from_secs(3)).await;
+        println!("RSS         {} MiB after the warm start", server.rss_kib().unwrap_or(0) / 1024);
         for (label, accept) in [("list JSON ", "application/json"), ("list Table", TABLE)] {
             let (mut s, size) = b.sample(30, PRS, accept).await;
             println!("{label}  p50 {}  p99 {}  ({} KiB, unpaged)", ms(pct(&mut s, 0.5)), ms(pct(&mut s, 0.99)), size / 1024);

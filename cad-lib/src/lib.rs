@@ -11,6 +11,7 @@
 pub mod annotations;
 pub mod create;
 pub mod evaluator;
+mod fastparse;
 pub mod heal;
 pub mod identity;
 pub mod kptfile;
@@ -23,6 +24,7 @@ pub mod render;
 pub mod resource_file;
 pub mod resource_list;
 pub mod results;
+mod tree;
 pub mod upgrade;
 pub mod value;
 

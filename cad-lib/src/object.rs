@@ -10,7 +10,6 @@
 //! not objects.
 
 use std::fmt;
-use std::str::FromStr;
 
 use rowan::ast::AstNode;
 use serde_json::{Map, Value};
@@ -19,6 +18,7 @@ use yaml_edit::{Document, Lang, Mapping, YamlFile, YamlNode};
 use crate::annotations;
 use crate::identity::ResourceId;
 use crate::patch::{self, PatchError};
+use crate::tree;
 use crate::value::{self, ValueError};
 
 /// Why text could not become an object, or an edit could not be made.
@@ -75,7 +75,7 @@ impl fmt::Debug for KubeObject {
 impl KubeObject {
     /// Parses exactly one YAML document.
     pub fn parse(text: &str) -> Result<Self, ObjectError> {
-        let file = YamlFile::from_str(text).map_err(parse_error)?;
+        let file = crate::fastparse::parse_yaml(text).map_err(parse_error)?;
         let docs: Vec<Document> = file.documents().collect();
         if docs.len() != 1 {
             return Err(ObjectError::DocumentCount(docs.len()));
@@ -122,11 +122,28 @@ impl KubeObject {
 
     /// The full text, including a `---` marker if the document had one.
     pub fn text(&self) -> String {
-        let mut out = String::new();
-        self.root
+        tree::text(self.root.syntax())
+    }
+
+    /// The trimmed text of every comment of the document, in order (read
+    /// from the green tree: render compares comments of every item).
+    pub(crate) fn comment_texts(&self) -> Vec<String> {
+        let doc = self
+            .root
             .syntax()
-            .text()
-            .for_each_chunk(|chunk| out.push_str(chunk));
+            .children()
+            .find(|n| n.kind() == yaml_edit::SyntaxKind::DOCUMENT);
+        let Some(doc) = doc else {
+            return self
+                .document()
+                .comments()
+                .map(|c| c.text().trim().to_string())
+                .collect();
+        };
+        let mut out = Vec::new();
+        tree::for_each_token(&doc.green(), yaml_edit::SyntaxKind::COMMENT, &mut |t| {
+            out.push(t.trim().to_string())
+        });
         out
     }
 
@@ -231,7 +248,10 @@ impl KubeObject {
     ) -> Result<(), ObjectError> {
         let map = self.ensure_mapping(&[])?;
         let pos = order.iter().position(|k| *k == key).unwrap_or(order.len());
-        let after = order[..pos].iter().rev().find(|k| map.contains_key(**k));
+        let after = order[..pos]
+            .iter()
+            .rev()
+            .find(|k| tree::contains_key(&map, k));
         match after {
             Some(after) => patch::insert_entry_after(&map, after, key, target)?,
             None => patch::set_entry(&map, key, target, None)?,
@@ -285,7 +305,7 @@ impl KubeObject {
             None => return Err(ObjectError::NotMapping(String::new())),
         };
         for (i, seg) in path.iter().enumerate() {
-            let next = match map.get(*seg) {
+            let next = match tree::get(&map, seg) {
                 Some(YamlNode::Mapping(m)) => m,
                 Some(YamlNode::Scalar(s)) if s.is_null() => {
                     map.set(*seg, Mapping::new());
@@ -412,11 +432,11 @@ impl KubeObject {
 
 fn child(node: &YamlNode, seg: &str) -> Option<YamlNode> {
     match node {
-        YamlNode::Mapping(m) => m.get(seg),
+        YamlNode::Mapping(m) => tree::get(m, seg),
         YamlNode::Sequence(s) => s.get(seg.parse().ok()?),
         YamlNode::TaggedNode(t) => {
             if let Some(m) = t.as_mapping() {
-                return m.get(seg);
+                return tree::get(&m, seg);
             }
             t.as_sequence()?.get(seg.parse().ok()?)
         }

@@ -15,6 +15,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 use yaml_edit::{AsYaml, Mapping, Sequence, YamlFile, YamlNode};
 
+use crate::tree;
 use crate::value::{ValueError, key_string, node_to_value, to_yaml_string};
 
 /// Keys that identify the items of an associative list, in kyaml's order of
@@ -147,7 +148,7 @@ pub fn set_entry(
     target: &Value,
     donor: Option<&YamlNode>,
 ) -> Result<(), PatchError> {
-    if let Some(node) = map.get(key) {
+    if let Some(node) = tree::get(map, key) {
         if node_to_value(&node).ok().as_ref() == Some(target) {
             return Ok(());
         }
@@ -167,7 +168,7 @@ pub fn insert_entry_after(
     key: &str,
     target: &Value,
 ) -> Result<(), PatchError> {
-    if map.contains_key(key) || !map.contains_key(after) {
+    if tree::contains_key(map, key) || !tree::contains_key(map, after) {
         return set_entry(map, key, target, None);
     }
     put(
@@ -220,7 +221,7 @@ pub fn patch_mapping(
         map.remove(k.as_str());
     }
     for (k, v) in target {
-        let donor_child = donor.and_then(|d| d.get(k.as_str()));
+        let donor_child = donor.and_then(|d| tree::get(d, k));
         set_entry(map, k, v, donor_child.as_ref())?;
     }
     Ok(())

@@ -5,10 +5,8 @@
 //! file whose objects are unchanged is written back byte for byte; a file
 //! whose objects changed is rebuilt from the objects' own (lossless) text.
 
-use std::str::FromStr;
-
 use rowan::ast::AstNode;
-use yaml_edit::{Lang, SyntaxKind, YamlFile};
+use yaml_edit::{Lang, SyntaxKind};
 
 use crate::object::{KubeObject, ObjectError, parse_error};
 
@@ -104,7 +102,7 @@ pub struct ResourceFile {
 impl ResourceFile {
     /// Parses a file; errors name `path` and the line.
     pub fn parse(path: &str, text: &str) -> Result<Self, FileError> {
-        let file = YamlFile::from_str(text).map_err(|e| FileError {
+        let file = crate::fastparse::parse_yaml(text).map_err(|e| FileError {
             path: path.to_string(),
             source: parse_error(e),
         })?;

@@ -177,9 +177,37 @@ fn parse_float(text: &str) -> Option<Value> {
     Number::from_f64(f).map(Value::Number)
 }
 
+/// The same value as a YAML value. Numbers are converted explicitly: with
+/// serde_json's `arbitrary_precision` feature (which some crates in a build,
+/// such as starlark, switch on for everyone) a JSON number serialises
+/// through other formats as a private map instead of a number.
+fn to_yaml_value(v: &Value) -> serde_norway::Value {
+    use serde_norway::Value as Y;
+    match v {
+        Value::Null => Y::Null,
+        Value::Bool(b) => Y::Bool(*b),
+        Value::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                Y::Number(u.into())
+            } else if let Some(i) = n.as_i64() {
+                Y::Number(i.into())
+            } else {
+                Y::Number(n.as_f64().unwrap_or_default().into())
+            }
+        }
+        Value::String(s) => Y::String(s.clone()),
+        Value::Array(a) => Y::Sequence(a.iter().map(to_yaml_value).collect()),
+        Value::Object(o) => Y::Mapping(
+            o.iter()
+                .map(|(k, v)| (Y::String(k.clone()), to_yaml_value(v)))
+                .collect(),
+        ),
+    }
+}
+
 /// Renders a value as YAML text in kyaml's block style (ends with a newline).
 pub fn to_yaml_string(value: &Value) -> Result<String, ValueError> {
-    serde_norway::to_string(value).map_err(|e| ValueError::Render(e.to_string()))
+    serde_norway::to_string(&to_yaml_value(value)).map_err(|e| ValueError::Render(e.to_string()))
 }
 
 #[cfg(test)]

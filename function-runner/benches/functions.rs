@@ -83,6 +83,50 @@ fn main() {
             100,
         );
         report("debug: to_value 30 resources", d);
+        let d = p50_with(
+            || list(30, NS_CONFIG),
+            |i| {
+                for o in &i.items {
+                    drop(o.api_version());
+                }
+            },
+            100,
+        );
+        report("debug: api_version x30", d);
+        let d = p50_with(
+            || list(30, NS_CONFIG),
+            |i| {
+                for o in &i.items {
+                    drop(o.get(&["metadata"]));
+                }
+            },
+            100,
+        );
+        report("debug: get(metadata) x30", d);
+        let d = p50_with(
+            || list(30, NS_CONFIG),
+            |mut i| {
+                for o in i.items.iter_mut() {
+                    o.set_str(&["metadata", "namespace"], "staging").unwrap();
+                }
+            },
+            100,
+        );
+        report("debug: set_str(namespace) x30", d);
+        let d = p50_with(
+            || list(30, NS_CONFIG),
+            |i| {
+                for o in i.items.iter() {
+                    if let Some(yaml_edit::YamlNode::Scalar(s)) =
+                        o.node_at(&["metadata", "namespace"])
+                    {
+                        s.set_value("staging");
+                    }
+                }
+            },
+            100,
+        );
+        report("debug: node_at+set_value x30", d);
     }
 
     let rt = tokio::runtime::Runtime::new().unwrap();

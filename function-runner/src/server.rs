@@ -83,7 +83,9 @@ impl EvaluatorService {
             let image = image.to_string();
             return tokio::task::spawn_blocking(move || run_builtin(&b, &image, &input))
                 .await
-                .map_err(|e| EvalError::new(EvalErrorKind::Failed, format!("builtin panicked: {e}")))?;
+                .map_err(|e| {
+                    EvalError::new(EvalErrorKind::Failed, format!("builtin panicked: {e}"))
+                })?;
         }
         if let Some(exec) = &self.exec
             && exec.supports(image)

@@ -8,7 +8,7 @@
 //! has caught up with the Store's revision, so every replica sharing a Store
 //! reads its own and everybody else's acknowledged writes.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -230,6 +230,12 @@ impl Cache {
             // A marker write bounds the replay: once its event arrives, every
             // earlier event has been seen.
             let marker = self.write_marker().await?;
+            // Versions decoded so far, so history events share objects with
+            // each other and with the current state instead of holding copies.
+            let mut known: HashMap<(String, u64), Arc<Cached>> = objects
+                .values()
+                .map(|c| ((c.key.clone(), c.rv), Arc::clone(c)))
+                .collect();
             loop {
                 let Some(item) = stream.next().await else {
                     return Err(StoreError::Unavailable("store watch ended".into()));
@@ -238,7 +244,7 @@ impl Cache {
                 let rev = event_revision(&ev);
                 if rev > page.revision {
                     pending.push(ev);
-                } else if let Some(ce) = to_cache_event(&ev, seq + 1, epoch) {
+                } else if let Some(ce) = to_cache_event(&ev, seq + 1, epoch, &mut known) {
                     seq += 1;
                     history.push_back(Arc::new(ce));
                     while history.len() > self.history_limit {
@@ -326,7 +332,14 @@ impl Cache {
             }
             inner.rv = rev;
             let seq = inner.seq + 1;
-            match to_cache_event(&ev, seq, inner.epoch) {
+            // The previous version is usually the cached one: reuse it.
+            let mut known: HashMap<(String, u64), Arc<Cached>> = inner
+                .objects
+                .get(&ev.kv.key)
+                .map(|c| ((c.key.clone(), c.rv), Arc::clone(c)))
+                .into_iter()
+                .collect();
+            match to_cache_event(&ev, seq, inner.epoch, &mut known) {
                 Some(ce) => {
                     inner.seq = seq;
                     let ce = Arc::new(ce);
@@ -494,12 +507,35 @@ fn event_revision(ev: &Event) -> u64 {
     ev.kv.mod_revision
 }
 
-fn to_cache_event(ev: &Event, seq: u64, epoch: u64) -> Option<CacheEvent> {
+/// Decode `kv` at `rv`, or reuse the copy already decoded.
+fn decode_known(
+    kv: &KeyValue,
+    rv: u64,
+    known: &mut HashMap<(String, u64), Arc<Cached>>,
+) -> Option<Arc<Cached>> {
+    let k = (kv.key.clone(), rv);
+    if let Some(c) = known.get(&k) {
+        return Some(Arc::clone(c));
+    }
+    let c = decode(kv, rv)?;
+    known.insert(k, Arc::clone(&c));
+    Some(c)
+}
+
+fn to_cache_event(
+    ev: &Event,
+    seq: u64,
+    epoch: u64,
+    known: &mut HashMap<(String, u64), Arc<Cached>>,
+) -> Option<CacheEvent> {
     if !ev.kv.key.starts_with(REGISTRY_PREFIX) {
         return None;
     }
     let rev = event_revision(ev);
-    let prev = ev.prev.as_ref().and_then(|p| decode(p, p.mod_revision));
+    let prev = ev
+        .prev
+        .as_ref()
+        .and_then(|p| decode_known(p, p.mod_revision, known));
     let (kind, object) = match ev.kind {
         EventKind::Put => {
             let kind = if prev.is_some() {
@@ -507,7 +543,7 @@ fn to_cache_event(ev: &Event, seq: u64, epoch: u64) -> Option<CacheEvent> {
             } else {
                 EventType::Added
             };
-            (kind, decode(&ev.kv, rev)?)
+            (kind, decode_known(&ev.kv, rev, known)?)
         }
         EventKind::Delete => {
             let last = ev.prev.as_ref()?;

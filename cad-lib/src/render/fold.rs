@@ -182,11 +182,7 @@ fn subset(small: &[String], big: &[String]) -> bool {
 }
 
 fn comments(o: &KubeObject) -> Vec<String> {
-    let mut c: Vec<String> = o
-        .document()
-        .comments()
-        .map(|c| c.text().trim().to_string())
-        .collect();
+    let mut c = o.comment_texts();
     c.sort();
     c
 }

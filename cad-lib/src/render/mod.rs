@@ -14,7 +14,7 @@ mod select;
 mod step;
 mod write;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 pub use select::{matches, select};
 
@@ -221,7 +221,6 @@ impl<'a> Ctx<'a> {
             i += 1;
         }
         let mut all: Vec<Res> = order.iter().flat_map(|p| self.loaded[*p].clone()).collect();
-        let mut done: HashSet<usize> = HashSet::new();
         for pkg in order {
             let (mine, rest): (Vec<Res>, Vec<Res>) = all
                 .into_iter()
@@ -230,11 +229,11 @@ impl<'a> Ctx<'a> {
                 Ok(out) => {
                     all = out;
                     all.extend(rest);
-                    done.insert(pkg);
                 }
                 Err(mut f) => {
-                    f.resources
-                        .extend(rest.into_iter().filter(|r| done.contains(&r.pkg)));
+                    // Packages not rendered yet keep what their ancestors'
+                    // pipelines made of them (kpt saves that too).
+                    f.resources.extend(rest);
                     return Err(f);
                 }
             }

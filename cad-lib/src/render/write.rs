@@ -64,7 +64,15 @@ fn unchanged(file: &str, orig: &ResourceFile, docs: &[Res]) -> bool {
 }
 
 fn compose(prefix: &str, docs: &[Res], suffix: &str) -> String {
-    let texts: Vec<String> = docs.iter().map(|r| r.obj.text()).collect();
+    let mut texts: Vec<String> = docs.iter().map(|r| r.obj.text()).collect();
+    // A document moved from the middle of another file brings its `---`;
+    // a file does not start with one.
+    if prefix.is_empty()
+        && let Some(first) = texts.first_mut()
+        && let Some(rest) = first.strip_prefix("---\n")
+    {
+        *first = rest.to_string();
+    }
     join_documents(prefix, &texts, suffix)
 }
 

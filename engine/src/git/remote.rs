@@ -32,7 +32,8 @@ static LIBGIT2_SETTINGS: Once = Once::new();
 /// (C globals; the first cache decides; the per-call deadline still applies
 /// to each call), and no SHA-1 re-verification of every object read from
 /// the cache (git itself does not re-verify on read; the pack indexer checks
-/// what a fetch brings; it was 7–10 % of a cold discovery).
+/// what a fetch brings; it was 7–10 % of a cold discovery), and a smaller
+/// object cache so that memory stays flat with many repositories.
 pub(crate) fn init_libgit2(timeout: Duration) {
     LIBGIT2_SETTINGS.call_once(|| {
         let ms = i32::try_from(timeout.as_millis())
@@ -43,6 +44,10 @@ pub(crate) fn init_libgit2(timeout: Duration) {
         unsafe {
             let _ = git2::opts::set_server_connect_timeout_in_milliseconds(ms);
             let _ = git2::opts::set_server_timeout_in_milliseconds(ms);
+            // Bound libgit2's process-wide object cache (256 MiB by default):
+            // every registered repository shares it, and discovery reads each
+            // tree once per change anyway.
+            let _ = git2::opts::set_cache_max_size(32 * 1024 * 1024);
         }
         git2::opts::strict_hash_verification(false);
     });

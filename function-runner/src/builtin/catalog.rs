@@ -1,11 +1,11 @@
 //! The table of builtins: function name, the releases it stands for, and
 //! its implementation.
 
-use super::RunFn;
+use super::{RunFn, RunWithStderrFn, Runner};
 use super::{
     apply_replacements, apply_setters, create_setters, ensure_name_substring, list_setters,
     remove_local_config_resources, search_replace, set_annotations, set_enforcement_action,
-    set_image, set_labels, set_namespace, sleep, upsert_resource,
+    set_image, set_labels, set_namespace, sleep, starlark, upsert_resource,
 };
 use crate::image::VersionTable;
 
@@ -17,7 +17,7 @@ pub struct Builtin {
     /// Releases it reproduces.
     pub versions: VersionTable,
     /// Implementation.
-    pub run: RunFn,
+    pub run: Runner,
 }
 
 const fn b(
@@ -29,7 +29,20 @@ const fn b(
     Builtin {
         name,
         versions: VersionTable { known, range },
-        run,
+        run: Runner::Plain(run),
+    }
+}
+
+const fn bs(
+    name: &'static str,
+    known: &'static [&'static str],
+    range: &'static str,
+    run: RunWithStderrFn,
+) -> Builtin {
+    Builtin {
+        name,
+        versions: VersionTable { known, range },
+        run: Runner::WithStderr(run),
     }
 }
 
@@ -52,6 +65,12 @@ pub static BUILTINS: &[Builtin] = &[
         &["v0.1.4", "v0.1.5", "v0.1.7", "v0.1.8"],
         ">=0.1.0, <0.2.0",
         set_annotations::run,
+    ),
+    bs(
+        "starlark",
+        &["v0.3.0", "v0.4.3", "v0.5.0", "v0.5.5", "v0.5.6"],
+        ">=0.1.0, <0.6.0",
+        starlark::run,
     ),
     b(
         "apply-setters",

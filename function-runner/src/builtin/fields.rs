@@ -114,3 +114,80 @@ pub fn for_each_at(v: &mut Value, path: &[String], f: &mut dyn FnMut(&mut Value)
         for_each_at(next, rest, f);
     }
 }
+
+/// The parts of an object most functions look at, read in one pass over
+/// the top-level mapping (each separate lookup walks the tree again).
+#[derive(Debug, Clone, Default)]
+pub struct Head {
+    /// `apiVersion`.
+    pub api_version: String,
+    /// `kind`.
+    pub kind: String,
+    /// `metadata` as a value (`Null` when absent).
+    pub meta: Value,
+}
+
+impl Head {
+    /// `metadata.name`.
+    pub fn name(&self) -> &str {
+        get_str(&self.meta, &["name"]).unwrap_or_default()
+    }
+
+    /// `metadata.namespace`.
+    pub fn namespace(&self) -> &str {
+        get_str(&self.meta, &["namespace"]).unwrap_or_default()
+    }
+
+    /// One annotation.
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        get_str(&self.meta, &["annotations", key])
+    }
+
+    /// Whether the object is local-config.
+    pub fn is_local_config(&self) -> bool {
+        self.annotation(cad_lib::annotations::LOCAL_CONFIG) == Some("true")
+    }
+}
+
+/// Reads [`Head`] of an object.
+pub fn head(o: &KubeObject) -> Head {
+    let Some(m) = o.root_mapping() else {
+        return Head::default();
+    };
+    let text = |k: &str| match m.get(k) {
+        Some(yaml_edit::YamlNode::Scalar(s)) => cad_lib::value::scalar_text(&s),
+        _ => String::new(),
+    };
+    Head {
+        api_version: text("apiVersion"),
+        kind: text("kind"),
+        meta: m
+            .get("metadata")
+            .and_then(|n| cad_lib::value::node_to_value(&n).ok())
+            .unwrap_or(Value::Null),
+    }
+}
+
+/// Sets a string field, rewriting only the scalar's text when the field
+/// already holds a plain scalar and the new value needs no quoting.
+pub fn set_string(
+    o: &mut KubeObject,
+    path: &[&str],
+    value: &str,
+) -> Result<(), cad_lib::ObjectError> {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '/'))
+        && cad_lib::value::resolve_plain(value).is_none();
+    if plain
+        && let Some(yaml_edit::YamlNode::Scalar(s)) = o.node_at(path)
+        && !s.is_quoted()
+        && !s.is_block()
+        && !s.is_null()
+    {
+        s.set_value(value);
+        return Ok(());
+    }
+    o.set_str(path, value)
+}

@@ -15,6 +15,8 @@ mod scope;
 
 mod setters;
 mod sites;
+mod starlark;
+mod starlark_libs;
 
 mod apply_replacements;
 mod apply_setters;
@@ -75,6 +77,18 @@ impl Failure {
 
 /// Signature of a builtin function.
 pub type RunFn = fn(&mut ResourceList) -> Result<(), Failure>;
+
+/// Signature of a builtin that also writes to stderr (starlark's `print`).
+pub type RunWithStderrFn = fn(&mut ResourceList, &mut String) -> Result<(), Failure>;
+
+/// How a builtin is called.
+#[derive(Debug, Clone, Copy)]
+pub enum Runner {
+    /// Results only.
+    Plain(RunFn),
+    /// Results and stderr.
+    WithStderr(RunWithStderrFn),
+}
 
 /// Runs catalog functions in process.
 #[derive(Debug, Clone, Default)]
@@ -139,14 +153,21 @@ pub fn run_builtin(
     let _enter = span.enter();
     let started = Instant::now();
     input.results.clear();
-    let outcome = (b.run)(&mut input);
+    let mut stderr = String::new();
+    let outcome = match b.run {
+        Runner::Plain(f) => f(&mut input),
+        Runner::WithStderr(f) => f(&mut input, &mut stderr),
+    };
     tracing::debug!(
         elapsed_us = started.elapsed().as_micros() as u64,
         ok = outcome.is_ok(),
         "builtin done"
     );
     match outcome {
-        Ok(()) => Ok(EvalOutput::from(input)),
+        Ok(()) => Ok(EvalOutput {
+            resource_list: input,
+            stderr,
+        }),
         Err(f) => {
             if let Some(m) = f.message {
                 input.results.push(results::error(m));
@@ -160,7 +181,9 @@ pub fn run_builtin(
                 kind: EvalErrorKind::Failed,
                 message,
                 exit_code: 1,
-                stderr: f.stderr.unwrap_or_else(|| FAILURE_STDERR.to_string()),
+                stderr: f
+                    .stderr
+                    .unwrap_or_else(|| format!("{stderr}{FAILURE_STDERR}")),
                 results: input.results,
             })
         }

@@ -108,3 +108,8 @@ pub fn of(o: &KubeObject) -> Scope {
         }
     })
 }
+
+/// Every kind of the tables, as (group, kind).
+pub fn well_known() -> impl Iterator<Item = (&'static str, &'static str)> {
+    CLUSTER_SCOPED.iter().chain(NAMESPACED.iter()).copied()
+}

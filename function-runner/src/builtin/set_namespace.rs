@@ -66,7 +66,7 @@ fn params(fc: Option<&KubeObject>) -> Result<Params, String> {
 }
 
 /// (namespace, name) of the object in its upstream, if it was cloned.
-fn origin(o: &KubeObject) -> Option<(String, String)> {
+fn origin(o: &fields::Head) -> Option<(String, String)> {
     let id = o.annotation(UPSTREAM)?;
     let parts: Vec<&str> = id.split('|').collect();
     match parts.as_slice() {
@@ -75,15 +75,22 @@ fn origin(o: &KubeObject) -> Option<(String, String)> {
     }
 }
 
-fn depends_on_key(o: &KubeObject) -> String {
-    let av = o.api_version().unwrap_or_default();
+fn depends_on_key(o: &fields::Head) -> String {
     format!(
         "{}/namespaces/{}/{}/{}",
-        fields::group(&av),
-        o.namespace().unwrap_or_default(),
-        o.kind().unwrap_or_default(),
-        o.name().unwrap_or_default()
+        fields::group(&o.api_version),
+        o.namespace(),
+        o.kind,
+        o.name()
     )
+}
+
+fn scope_of(h: &fields::Head) -> Scope {
+    scope::known(fields::group(&h.api_version), &h.kind).unwrap_or(if h.namespace().is_empty() {
+        Scope::Cluster
+    } else {
+        Scope::Namespaced
+    })
 }
 
 /// Counts and remembers the namespaces a run changed.
@@ -137,25 +144,24 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
             return Ok(());
         }
     };
+    let heads: Vec<fields::Head> = rl.items.iter().map(fields::head).collect();
     let targets: Vec<usize> = (0..rl.items.len())
-        .filter(|i| !rl.items[*i].is_local_config())
+        .filter(|i| !heads[*i].is_local_config())
         .collect();
-    let before: HashSet<String> = targets
-        .iter()
-        .map(|i| depends_on_key(&rl.items[*i]))
-        .collect();
+    let before: HashSet<String> = targets.iter().map(|i| depends_on_key(&heads[*i])).collect();
     let mut origins = BTreeSet::new();
     for &i in &targets {
-        let o = &rl.items[i];
-        let Some((ns, _)) = origin(o) else { continue };
-        if scope::of(o) == Scope::Cluster {
+        let h = &heads[i];
+        let Some((ns, _)) = origin(h) else { continue };
+        if scope_of(h) == Scope::Cluster {
             continue;
         }
         if ns == UNKNOWN_NS {
             rl.results.push(results::error(format!(
-                "{} is namespace-scoped, but has cluster-scoped or unknown scoepd origin {}",
-                fields::describe(o),
-                o.annotation(UPSTREAM).unwrap_or_default()
+                "{}/{} is namespace-scoped, but has cluster-scoped or unknown scoepd origin {}",
+                h.kind,
+                h.name(),
+                h.annotation(UPSTREAM).unwrap_or_default()
             )));
             return Ok(());
         }
@@ -178,21 +184,19 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
     };
     let (cluster, namespaced): (Vec<usize>, Vec<usize>) = targets
         .iter()
-        .partition(|i| scope::of(&rl.items[**i]) == Scope::Cluster);
+        .partition(|i| scope_of(&heads[**i]) == Scope::Cluster);
     let mut failures = Vec::new();
     for i in cluster {
-        if let Err(e) = visit_cluster(&mut rl.items[i], &mut walk) {
+        if let Err(e) = visit_cluster(&mut rl.items[i], &heads[i], &mut walk) {
             failures.push(e.to_string());
         }
     }
     for i in namespaced {
-        let o = &mut rl.items[i];
-        let origin_ns = origin(o)
-            .map(|(ns, _)| ns)
-            .unwrap_or_else(|| o.namespace().unwrap_or_default());
-        let current = o.namespace().unwrap_or_default();
-        if let Some(new) = walk.visit(&origin_ns, &current, &fields::describe(o))
-            && let Err(e) = o.set_str(&["metadata", "namespace"], &new)
+        let h = &heads[i];
+        let origin_ns = origin(h).map_or_else(|| h.namespace().to_string(), |(ns, _)| ns);
+        let id = format!("{}/{}", h.kind, h.name());
+        if let Some(new) = walk.visit(&origin_ns, h.namespace(), &id)
+            && let Err(e) = fields::set_string(&mut rl.items[i], &["metadata", "namespace"], &new)
         {
             failures.push(e.to_string());
         }
@@ -211,20 +215,22 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
             walk.count
         ))
     });
-    out.push(update_depends_on(rl, &targets, &before, &p));
+    out.push(update_depends_on(rl, &heads, &targets, &before, &p));
     out.extend(failures.into_iter().map(results::error));
     rl.results.extend(out);
     Ok(())
 }
 
-fn visit_cluster(o: &mut KubeObject, walk: &mut Walk<'_>) -> Result<(), fields::EditError> {
-    let kind = o.kind().unwrap_or_default();
-    let av = o.api_version().unwrap_or_default();
-    let id = fields::describe(o);
-    match (fields::group(&av), kind.as_str()) {
+fn visit_cluster(
+    o: &mut KubeObject,
+    h: &fields::Head,
+    walk: &mut Walk<'_>,
+) -> Result<(), fields::EditError> {
+    let id = format!("{}/{}", h.kind, h.name());
+    match (fields::group(&h.api_version), h.kind.as_str()) {
         ("", "Namespace") => {
-            let name = o.name().unwrap_or_default();
-            let origin_name = origin(o).map(|(_, n)| n).unwrap_or_else(|| name.clone());
+            let name = h.name().to_string();
+            let origin_name = origin(h).map(|(_, n)| n).unwrap_or_else(|| name.clone());
             if let Some(new) = walk.visit(&origin_name, &name, &id) {
                 edit(o, |v| {
                     fields::set(v, &["metadata", "name"], Value::String(new))
@@ -285,6 +291,7 @@ fn nested(
 
 fn update_depends_on(
     rl: &mut ResourceList,
+    heads: &[fields::Head],
     targets: &[usize],
     before: &HashSet<String>,
     p: &Params,
@@ -292,10 +299,10 @@ fn update_depends_on(
     let mut count = 0;
     let mut old = BTreeSet::new();
     for &i in targets {
-        let o = &mut rl.items[i];
-        let Some(dep) = o.annotation(DEPENDS_ON) else {
+        let Some(dep) = heads[i].annotation(DEPENDS_ON).map(str::to_string) else {
             continue;
         };
+        let o = &mut rl.items[i];
         let mut seg: Vec<String> = dep.split('/').map(str::to_string).collect();
         if seg.len() != 5
             || seg[1] != "namespaces"

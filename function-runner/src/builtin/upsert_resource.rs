@@ -61,55 +61,54 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
         let id = identity(&cfg);
         let mut clean = cfg.clone();
         strip(&mut clean);
-        let found = rl.items.iter().position(|o| {
-            let Ok(v) = o.to_value() else { return false };
-            let is_fn_config = fields::get(
-                &v,
-                &["metadata", "annotations", "config.kubernetes.io/function"],
-            )
-            .is_some();
-            let path = o
-                .annotation(ann::INTERNAL_PATH)
-                .or_else(|| o.annotation(ann::PATH));
-            !is_fn_config
-                && identity(&v) == id
-                && target
-                    .as_ref()
-                    .is_none_or(|t| path.as_deref() == Some(t.as_str()))
-        });
-        match found {
-            Some(i) => {
-                let o = &mut rl.items[i];
-                let mut next = clean;
-                for (k, val) in o.annotations() {
-                    if ann::RENDER_ANNOTATIONS.contains(&k.as_str()) || k == ann::SEQ_INDENT {
-                        let _ = fields::set(&mut next, &["metadata", "annotations", &k], val);
-                    }
-                }
-                o.replace_root(&next, None)
-                    .map_err(|e| Failure::error(e.to_string()))?;
-                rl.results
-                    .push(results::info(format!("replaced {}", fields::describe(o))));
-            }
-            None => {
-                let mut next = clean;
-                if let Some(t) = &target {
+        let found: Vec<usize> = (0..rl.items.len())
+            .filter(|i| {
+                let o = &rl.items[*i];
+                let Ok(v) = o.to_value() else { return false };
+                let is_fn_config = fields::get(
+                    &v,
+                    &["metadata", "annotations", "config.kubernetes.io/function"],
+                )
+                .is_some();
+                let path = o
+                    .annotation(ann::INTERNAL_PATH)
+                    .or_else(|| o.annotation(ann::PATH));
+                !is_fn_config
+                    && identity(&v) == id
+                    && target
+                        .as_ref()
+                        .is_none_or(|t| path.as_deref() == Some(t.as_str()))
+            })
+            .collect();
+        if found.is_empty() {
+            let mut next = clean;
+            if let Some(t) = &target {
+                for k in [ann::PATH, ann::INTERNAL_PATH] {
                     let _ = fields::set(
                         &mut next,
-                        &["metadata", "annotations", ann::PATH],
-                        Value::String(t.clone()),
-                    );
-                    let _ = fields::set(
-                        &mut next,
-                        &["metadata", "annotations", ann::INTERNAL_PATH],
+                        &["metadata", "annotations", k],
                         Value::String(t.clone()),
                     );
                 }
-                let o = KubeObject::from_value(&next).map_err(|e| Failure::error(e.to_string()))?;
-                rl.results
-                    .push(results::info(format!("added {}", fields::describe(&o))));
-                rl.items.push(o);
             }
+            let o = KubeObject::from_value(&next).map_err(|e| Failure::error(e.to_string()))?;
+            rl.results
+                .push(results::info(format!("added {}", fields::describe(&o))));
+            rl.items.push(o);
+            continue;
+        }
+        for i in found {
+            let o = &mut rl.items[i];
+            let mut next = clean.clone();
+            for (k, val) in o.annotations() {
+                if ann::RENDER_ANNOTATIONS.contains(&k.as_str()) || k == ann::SEQ_INDENT {
+                    let _ = fields::set(&mut next, &["metadata", "annotations", &k], val);
+                }
+            }
+            o.replace_root(&next, None)
+                .map_err(|e| Failure::error(e.to_string()))?;
+            rl.results
+                .push(results::info(format!("replaced {}", fields::describe(o))));
         }
     }
     Ok(())
