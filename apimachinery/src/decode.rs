@@ -322,9 +322,21 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 self.duplicates.push(path);
             }
         }
+        // With serde_json's `arbitrary_precision` (switched on for the whole
+        // build by the starlark crate) numbers arrive as this one-entry map.
+        if out.len() == 1 {
+            if let Some(Value::String(digits)) = out.get(ARBITRARY_PRECISION_TOKEN) {
+                if let Ok(n) = digits.parse::<serde_json::Number>() {
+                    return Ok(Value::Number(n));
+                }
+            }
+        }
         Ok(Value::Object(out))
     }
 }
+
+/// The private map key serde_json uses for numbers under `arbitrary_precision`.
+const ARBITRARY_PRECISION_TOKEN: &str = "$serde_json::private::Number";
 
 #[cfg(test)]
 mod tests {

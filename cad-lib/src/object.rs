@@ -421,6 +421,34 @@ impl KubeObject {
         Ok(())
     }
 
+    /// [`KubeObject::check_krm`] for objects that are not Kustomizations
+    /// (`Ok` for those), reading each field once: render checks every
+    /// resource after every function.
+    pub(crate) fn check_krm_unless_kustomization(&self) -> Result<(), String> {
+        let api_version = self.api_version();
+        let kind = self.kind();
+        let kustomization = kind.as_deref() == Some("Kustomization")
+            || api_version
+                .as_deref()
+                .is_some_and(|a| a.starts_with("kustomize.config.k8s.io/"));
+        if kustomization {
+            return Ok(());
+        }
+        if self.root_mapping().is_none() {
+            return Err("resource must be a mapping".to_string());
+        }
+        if api_version.unwrap_or_default().is_empty() {
+            return Err("resource must have `apiVersion`".to_string());
+        }
+        if kind.unwrap_or_default().is_empty() {
+            return Err("resource must have `kind`".to_string());
+        }
+        if self.name().unwrap_or_default().is_empty() {
+            return Err("resource must have `metadata.name`".to_string());
+        }
+        Ok(())
+    }
+
     /// Kustomization files are exempt from the KRM checks.
     pub fn is_kustomization(&self) -> bool {
         self.kind().as_deref() == Some("Kustomization")

@@ -155,6 +155,10 @@ pub fn set_entry(
         if patch_in_place(&node, target, donor)? {
             return Ok(());
         }
+    } else if let (Value::String(s), None) = (target, donor)
+        && tree::append_plain(map, key, s)
+    {
+        return Ok(());
     }
     put(&Built::new(target, donor)?, Sink::MapSet(map, key));
     Ok(())

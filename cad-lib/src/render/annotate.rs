@@ -8,6 +8,15 @@
 //! (flow style, keys already present, a function that rewrote them) makes
 //! the caller fall back to tree edits.
 
+use rowan::NodeOrToken;
+use rowan::ast::AstNode;
+use yaml_edit::{SyntaxKind, YamlNode};
+
+use crate::object::KubeObject;
+use crate::tree;
+
+type SyntaxElement = rowan::SyntaxElement<yaml_edit::Lang>;
+
 /// The text spliced into one item.
 #[derive(Debug, Clone)]
 pub(super) struct Splice {
@@ -143,6 +152,89 @@ pub(super) fn remove(text: &str, s: &Splice) -> Option<String> {
     Some(out)
 }
 
+/// Removes the splice from a function's output *tree* (on a copy), so that
+/// a changed item needs no re-parse: the spliced entries must still be
+/// consecutive entries of `metadata.annotations` (and the `annotations:`
+/// entry itself goes when the splice added it and nothing else is left).
+/// `None` unless the result's text is exactly `expected`, the text cut.
+pub(super) fn remove_from_tree(o: &KubeObject, s: &Splice, expected: &str) -> Option<KubeObject> {
+    let copy = o.deep_copy();
+    let meta = match tree::get(&copy.root_mapping()?, "metadata")? {
+        YamlNode::Mapping(m) => m,
+        _ => return None,
+    };
+    let ann = match tree::get(&meta, "annotations")? {
+        YamlNode::Mapping(m) => m,
+        _ => return None,
+    };
+    let wanted: Vec<&str> = s
+        .entries
+        .split_inclusive('\n')
+        .map(|l| l.trim_start_matches(' '))
+        .collect();
+    let kids: Vec<SyntaxElement> = ann.syntax().children_with_tokens().collect();
+    let text_of = |e: &SyntaxElement| match e {
+        NodeOrToken::Node(n) => tree::text(n),
+        NodeOrToken::Token(t) => t.text().to_string(),
+    };
+    let is_indent = |e: &SyntaxElement| e.kind() == SyntaxKind::INDENT;
+    let first = kids.iter().position(|e| {
+        e.kind() == SyntaxKind::MAPPING_ENTRY && Some(&text_of(e).as_str()) == wanted.first()
+    })?;
+    // The wanted entries, one after another with only indentation between.
+    let mut last = first;
+    for w in wanted.iter().skip(1) {
+        let next = last + 1 + usize::from(kids.get(last + 1).is_some_and(is_indent));
+        let e = kids.get(next)?;
+        if e.kind() != SyntaxKind::MAPPING_ENTRY || text_of(e) != *w {
+            return None;
+        }
+        last = next;
+    }
+    let range = with_indent(&kids, first, last, is_indent);
+    if range == (0..kids.len()) {
+        // Nothing else is annotated: drop `annotations:` if the splice added it.
+        s.header.as_ref()?;
+        let entry = ann.syntax().parent()?.parent()?;
+        let siblings: Vec<SyntaxElement> = meta.syntax().children_with_tokens().collect();
+        let at = siblings.iter().position(|e| e.as_node() == Some(&entry))?;
+        cut(meta.syntax(), with_indent(&siblings, at, at, is_indent))?;
+    } else {
+        cut(ann.syntax(), range)?;
+    }
+    (copy.body_text() == expected).then_some(copy)
+}
+
+/// Removes a range of `node`'s children by swapping in a new green node:
+/// one tree update instead of one per child (rowan's `splice_children`
+/// also stops deleting after a range's first element).
+fn cut(node: &rowan::SyntaxNode<yaml_edit::Lang>, range: std::ops::Range<usize>) -> Option<()> {
+    let parent = node.parent()?;
+    let at = node.index();
+    let green = node.green().splice_children(range, std::iter::empty());
+    let replacement = rowan::SyntaxNode::new_root_mut(green);
+    parent.splice_children(at..at + 1, [NodeOrToken::Node(replacement)]);
+    Some(())
+}
+
+/// The children `first..=last` plus the indentation of their line: the
+/// one before them, or the one after when they start the mapping (whose
+/// first indentation sits in the enclosing value).
+fn with_indent(
+    kids: &[SyntaxElement],
+    first: usize,
+    last: usize,
+    is_indent: impl Fn(&SyntaxElement) -> bool,
+) -> std::ops::Range<usize> {
+    if first > 0 && is_indent(&kids[first - 1]) {
+        first - 1..last + 1
+    } else if kids.get(last + 1).is_some_and(is_indent) {
+        first..last + 2
+    } else {
+        first..last + 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +272,32 @@ mod tests {
             remove(&edited, &s).unwrap(),
             "kind: A\nmetadata:\n  annotations:\n    new: x\n  name: a\n"
         );
+    }
+
+    #[test]
+    fn removal_from_the_tree_matches_the_text() {
+        for (body, edit) in [
+            ("kind: A\nmetadata:\n  name: a\n", None),
+            ("kind: A\nmetadata:\n  name: a\n", Some("new")),
+            (
+                "kind: A\nmetadata:\n  annotations:\n    x: y\n  name: a\n",
+                None,
+            ),
+            (
+                "kind: A\nmetadata:\n  annotations:\n    x: y\n  name: a\n",
+                Some("new"),
+            ),
+        ] {
+            let (text, s) = insert(body, PAIRS).unwrap();
+            let mut o = crate::KubeObject::parse(&text).unwrap();
+            o.set_str(&["metadata", "namespace"], "ns").unwrap();
+            if let Some(k) = edit {
+                o.set_annotation(k, "v").unwrap();
+            }
+            let cut = remove(&o.body_text(), &s).unwrap();
+            let t = remove_from_tree(&o, &s, &cut).expect("tree removal applies");
+            assert_eq!(t.text(), cut);
+        }
     }
 
     #[test]

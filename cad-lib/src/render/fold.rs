@@ -136,7 +136,10 @@ fn fast_fold(
     let obj = if stripped == sent.bodies[pos] {
         x.obj.clone()
     } else {
-        let o = KubeObject::parse(&stripped).ok()?;
+        let o = match annotate::remove_from_tree(o, splice, &stripped) {
+            Some(o) => o,
+            None => KubeObject::parse(&stripped).ok()?,
+        };
         // The function edited the very text it was given: no reformatting to
         // undo, only dropped comments to heal.
         if !sent.bodies[pos].contains('#') || comments_kept(&x.obj, &o) {

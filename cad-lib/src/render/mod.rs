@@ -119,6 +119,8 @@ pub fn render(
     evaluator: &dyn FunctionEvaluator,
     opts: &RenderOptions,
 ) -> RenderOutcome {
+    // Every item is parsed again after every function, mostly unchanged.
+    let _cache = crate::fastparse::CacheScope::new();
     let mut ctx = match Ctx::load(files, evaluator, opts) {
         Ok(ctx) => ctx,
         Err(error) => {

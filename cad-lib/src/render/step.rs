@@ -53,10 +53,10 @@ impl Ctx<'_> {
     /// Checks that every resource is a KRM object.
     fn check_krm(&self, res: &[Res], what: &str) -> Result<(), String> {
         for r in res {
-            if is_kustomization_path(&r.path) || r.obj.is_kustomization() {
+            if is_kustomization_path(&r.path) {
                 continue;
             }
-            if let Err(reason) = r.obj.check_krm() {
+            if let Err(reason) = r.obj.check_krm_unless_kustomization() {
                 return Err(format!(
                     "{what} resource list must contain only KRM resources: {}: {reason}",
                     r.path
@@ -315,7 +315,7 @@ impl Ctx<'_> {
     /// Invariants after a mutator: paths inside the package, unique
     /// path/index per package, KRM output.
     fn check_output(&self, res: &[Res]) -> Result<(), String> {
-        let mut seen = HashSet::new();
+        let mut seen: HashSet<(usize, &str, usize)> = HashSet::with_capacity(res.len());
         for r in res {
             if r.path == ".." || r.path.starts_with("../") {
                 return Err(format!(
@@ -324,7 +324,7 @@ impl Ctx<'_> {
                 ));
             }
             if let Some(i) = r.index
-                && !seen.insert((r.pkg, r.path.clone(), i))
+                && !seen.insert((r.pkg, r.path.as_str(), i))
             {
                 return Err(format!(
                     "resource at path {:?} and index \"{i}\" already exists",

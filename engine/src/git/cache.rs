@@ -16,8 +16,8 @@ use super::memo::Memo;
 use super::{Credentials, GitOptions, RepoSpec, package, refs, remote};
 
 /// Author of the commit that creates a missing branch (porch-api.md §4.2).
-const PORCH_NAME: &str = "Package Orchestration Service";
-const PORCH_EMAIL: &str = "porch@kpt.dev";
+pub(super) const PORCH_NAME: &str = "Package Orchestration Service";
+pub(super) const PORCH_EMAIL: &str = "porch@kpt.dev";
 
 /// All cache repositories under one root directory.
 pub struct GitCache {
@@ -27,12 +27,12 @@ pub struct GitCache {
 }
 
 /// One cache directory, shared by the [`CachedRepo`]s that use it.
-struct Shared {
-    dir: PathBuf,
-    url: String,
-    credentials: Credentials,
-    /// Serialises fetches and resets of this directory.
-    fetch_lock: Mutex<()>,
+pub(super) struct Shared {
+    pub(super) dir: PathBuf,
+    pub(super) url: String,
+    pub(super) credentials: Credentials,
+    /// Serialises fetches, resets and the ref updates after a push.
+    pub(super) fetch_lock: Mutex<()>,
     /// Held for reading by discoveries, for writing while loose refs are packed.
     refs_lock: RwLock<()>,
     /// An open handle for local reads, plus the memo; `None` after a reset.
@@ -43,9 +43,11 @@ struct Shared {
 /// A Repository's view of its cache directory. Cheap to clone; `Send + Sync`.
 #[derive(Clone)]
 pub struct CachedRepo {
-    shared: Arc<Shared>,
-    spec: RepoSpec,
-    opts: GitOptions,
+    pub(super) shared: Arc<Shared>,
+    pub(super) spec: RepoSpec,
+    pub(super) opts: GitOptions,
+    /// `spec.git.author` / `spec.git.email`, the fallback commit author (see [`CachedRepo::with_author`]).
+    pub(super) author: Option<(String, String)>,
 }
 
 impl GitCache {
@@ -88,6 +90,7 @@ impl GitCache {
             shared,
             spec: spec.clone(),
             opts: self.opts.clone(),
+            author: None,
         })
     }
 
@@ -179,7 +182,7 @@ impl CachedRepo {
     }
 
     /// Make the cache's refs those of the remote (see `refs`), while no discovery lists them.
-    fn mirror(
+    pub(super) fn mirror(
         &self,
         repo: &Repository,
         desired: &BTreeMap<String, git2::Oid>,
@@ -275,7 +278,7 @@ impl CachedRepo {
         init_bare(&self.shared.dir)
     }
 
-    fn open_repo(&self) -> Result<Repository, GitError> {
+    pub(super) fn open_repo(&self) -> Result<Repository, GitError> {
         Repository::open_bare(&self.shared.dir)
             .map_err(|e| local_error(&self.shared.dir, "opening git cache", &e))
     }
@@ -291,7 +294,7 @@ impl CachedRepo {
 }
 
 /// Lock ignoring poisoning: the guarded data are caches that stay consistent.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

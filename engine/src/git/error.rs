@@ -20,6 +20,15 @@ pub enum GitError {
     /// The local cache is damaged; [`crate::git::CachedRepo::reset`] re-creates it.
     #[error("{0}")]
     Corrupt(String),
+    /// A ref to create exists already (a draft branch, a tag).
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// A ref moved under a compare-and-swap push: another writer won; re-read and retry.
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller asked for something invalid (a bad file path, no Kptfile, a missing package).
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     Other(String),
 }

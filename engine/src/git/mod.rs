@@ -1,5 +1,7 @@
 //! The git read path (issue 3): a bare local cache per repository URL and
-//! credentials, change detection, fetch, and Porch's package discovery.
+//! credentials, change detection, fetch, and Porch's package discovery; and
+//! the write path (issue 6, module `write`): drafts, propose/reject, approval
+//! with atomic compare-and-swap pushes through the `git` CLI, deletion.
 //!
 //! All calls block; the apiserver runs them on `spawn_blocking`.
 //!
@@ -64,11 +66,14 @@ mod package;
 mod refs;
 mod remote;
 mod trailers;
+mod write;
 
 pub use cache::{CachedRepo, GitCache};
 pub use discovery::{DiscoveredRevision, Discovery, Lifecycle};
 pub use error::GitError;
 pub use kptfile::KptfileSummary;
+pub use trailers::Trailer;
+pub use write::{DeleteTarget, DraftRef, Published, PublishedRef};
 
 use std::time::Duration;
 

@@ -54,7 +54,7 @@ pub(crate) fn init_libgit2(timeout: Duration) {
 }
 
 /// The `Authorization` header for `creds`, sent pre-emptively on every request.
-fn auth_header(creds: &Credentials) -> Option<String> {
+pub(crate) fn auth_header(creds: &Credentials) -> Option<String> {
     match creds {
         Credentials::None => None,
         Credentials::Basic { username, password } => {

@@ -11,14 +11,36 @@ use porch_api::packagerevision::Task;
 
 use super::memo::Memo;
 
-/// One `kpt:{json}` line; every field is optional.
+/// One `kpt:{json}` line; every field is optional (empty strings are omitted when written).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Trailer {
+pub struct Trailer {
     pub package: String,
     pub workspace_name: String,
     pub revision: String,
     /// `None` when absent or not a valid Task object.
     pub task: Option<Task>,
+}
+
+impl Trailer {
+    /// The trailer line `kpt:{json}` as Porch writes it (`omitempty` fields).
+    pub fn line(&self) -> String {
+        let mut obj = serde_json::Map::new();
+        for (k, v) in [
+            ("package", &self.package),
+            ("workspaceName", &self.workspace_name),
+            ("revision", &self.revision),
+        ] {
+            if !v.is_empty() {
+                obj.insert(k.into(), serde_json::Value::String(v.clone()));
+            }
+        }
+        if let Some(t) = &self.task
+            && let Ok(v) = serde_json::to_value(t)
+        {
+            obj.insert("task".into(), v);
+        }
+        format!("kpt:{}", serde_json::Value::Object(obj))
+    }
 }
 
 /// What discovery needs from a commit, parsed once.

@@ -1,11 +1,15 @@
 //! The table of builtins: function name, the releases it stands for, and
 //! its implementation.
 
-use super::{RunFn, RunWithStderrFn, Runner};
+#[cfg(feature = "starlark")]
+use super::RunWithStderrFn;
+#[cfg(feature = "starlark")]
+use super::starlark;
+use super::{RunFn, Runner};
 use super::{
-    apply_replacements, apply_setters, create_setters, ensure_name_substring, list_setters,
-    remove_local_config_resources, search_replace, set_annotations, set_enforcement_action,
-    set_image, set_labels, set_namespace, sleep, starlark, upsert_resource,
+    apply_replacements, apply_setters, create_setters, ensure_name_substring, kubeconform,
+    list_setters, remove_local_config_resources, search_replace, set_annotations,
+    set_enforcement_action, set_image, set_labels, set_namespace, sleep, upsert_resource,
 };
 use crate::image::VersionTable;
 
@@ -33,6 +37,7 @@ const fn b(
     }
 }
 
+#[cfg(feature = "starlark")]
 const fn bs(
     name: &'static str,
     known: &'static [&'static str],
@@ -66,6 +71,7 @@ pub static BUILTINS: &[Builtin] = &[
         ">=0.1.0, <0.2.0",
         set_annotations::run,
     ),
+    #[cfg(feature = "starlark")]
     bs(
         "starlark",
         &["v0.3.0", "v0.4.3", "v0.5.0", "v0.5.5", "v0.5.6"],
@@ -131,6 +137,18 @@ pub static BUILTINS: &[Builtin] = &[
         &["v0.1.0"],
         ">=0.1.0, <0.2.0",
         remove_local_config_resources::run,
+    ),
+    b(
+        "kubeconform",
+        &["v0.1.0", "v0.1.1"],
+        ">=0.1.0, <0.2.0",
+        kubeconform::run,
+    ),
+    b(
+        "kubeval",
+        &["v0.1.0", "v0.1.1", "v0.2.0", "v0.3.0"],
+        ">=0.1.0, <0.4.0",
+        kubeconform::run,
     ),
     b("sleep", &["v0.1.0"], "*", sleep::run),
 ];

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::fields;
 
 /// The kind of config a function received.
+#[allow(clippy::enum_variant_names)] // `Config::ConfigMap` names the kind it holds
 pub enum Config {
     /// No config, or kpt's empty `function-input` placeholder.
     Missing,

@@ -13,15 +13,20 @@ mod fields;
 mod results;
 mod scope;
 
+mod schemas;
 mod setters;
 mod sites;
+#[cfg(feature = "starlark")]
 mod starlark;
+#[cfg(feature = "starlark")]
 mod starlark_libs;
+mod validate;
 
 mod apply_replacements;
 mod apply_setters;
 mod create_setters;
 mod ensure_name_substring;
+mod kubeconform;
 mod list_setters;
 mod remove_local_config_resources;
 mod search_replace;

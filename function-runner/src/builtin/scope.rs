@@ -2,8 +2,6 @@
 //! OpenAPI data answers, and kpt's rule for the rest (namespaced iff
 //! `metadata.namespace` is set).
 
-use cad_lib::KubeObject;
-
 /// Well-known cluster-scoped kinds (group, kind).
 const CLUSTER_SCOPED: &[(&str, &str)] = &[
     ("", "Namespace"),
@@ -94,19 +92,6 @@ pub fn known(group: &str, kind: &str) -> Option<Scope> {
     } else {
         None
     }
-}
-
-/// The scope of an object: the table, else namespaced iff it has a namespace.
-pub fn of(o: &KubeObject) -> Scope {
-    let api_version = o.api_version().unwrap_or_default();
-    let group = super::fields::group(&api_version);
-    known(group, &o.kind().unwrap_or_default()).unwrap_or_else(|| {
-        if o.namespace().is_some_and(|n| !n.is_empty()) {
-            Scope::Namespaced
-        } else {
-            Scope::Cluster
-        }
-    })
 }
 
 /// Every kind of the tables, as (group, kind).

@@ -80,6 +80,14 @@ fn params(rl: &ResourceList) -> Result<Params, Failure> {
     })
 }
 
+/// `${1}` / `$1` references in a `put-value`.
+fn capture_refs() -> &'static Regex {
+    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"\$\{?(\d+)\}?").unwrap_or_else(|_| unreachable!("constant pattern"))
+    })
+}
+
 /// `a.b[0].c` → `["a", "b", "[0]", "c"]`.
 fn split_path(p: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -216,11 +224,14 @@ fn visit(
         if let Some(pv) = &p.put_value {
             let new = match &captures {
                 Some(c) => {
-                    let mut dst = String::new();
-                    c.expand(&pv.replace("${", "${"), &mut dst);
-                    if dst.contains("${") {
+                    if capture_refs()
+                        .captures_iter(pv)
+                        .any(|g| g[1].parse::<usize>().map_or(true, |n| c.get(n).is_none()))
+                    {
                         return Err(fail("unable to resolve capture groups"));
                     }
+                    let mut dst = String::new();
+                    c.expand(pv, &mut dst);
                     dst
                 }
                 None => pv.clone(),

@@ -296,7 +296,7 @@ impl Edits {
 
     /// Applies the edits to `text` and reparses the object.
     pub fn apply(mut self, text: &str) -> Result<KubeObject, cad_lib::ObjectError> {
-        self.0.sort_by(|a, b| b.0.start.cmp(&a.0.start));
+        self.0.sort_by_key(|e| std::cmp::Reverse(e.0.start));
         let mut out = text.to_string();
         for (r, t) in self.0 {
             if r.start <= r.end && r.end <= out.len() {
