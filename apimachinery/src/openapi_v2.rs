@@ -17,4 +17,5 @@ pub use convert::swagger_from_v3;
 pub use encode::encode_document;
 
 #[cfg(test)]
+#[path = "openapi_v2/wire_test.rs"]
 mod tests;

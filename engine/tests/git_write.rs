@@ -580,3 +580,88 @@ fn push_to_a_silent_server_times_out() {
         began.elapsed()
     );
 }
+
+#[test]
+fn concurrent_approvals_through_one_cache_and_a_moved_draft() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repos = tmp.path().join("repos");
+    let bare = seeded(&repos, "s.git");
+    let daemon = GitDaemon::start(&repos);
+    let repo = open(
+        &tmp.path().join("cache"),
+        &format!("{}/s.git", daemon.url),
+        "",
+        Credentials::None,
+    );
+    repo.fetch().unwrap();
+    let drafts: Vec<_> = ["w1", "w2"]
+        .iter()
+        .map(|ws| {
+            repo.create_draft("pkg", ws, &files(ws), "m", &Trailer::default(), None)
+                .unwrap()
+        })
+        .collect();
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = drafts
+        .into_iter()
+        .map(|d| {
+            let (repo, barrier) = (repo.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                repo.approve(
+                    "pkg",
+                    &d.git_ref,
+                    &d.commit,
+                    None,
+                    None,
+                    jiff::Timestamp::now(),
+                )
+            })
+        })
+        .collect();
+    let mut revs: Vec<u32> = handles
+        .into_iter()
+        .map(|h| h.join().unwrap().unwrap().revision)
+        .collect();
+    revs.sort();
+    assert_eq!(revs, vec![1, 2]);
+    let published: Vec<i64> = repo
+        .discover()
+        .unwrap()
+        .revisions
+        .iter()
+        .filter(|r| r.git_ref.starts_with("pkg/v"))
+        .map(|r| r.revision)
+        .collect();
+    assert_eq!(published, vec![1, 2]);
+
+    // A draft that moved after the caller read it is not approved.
+    let d = repo
+        .create_draft("pkg", "w3", &files("w3"), "m", &Trailer::default(), None)
+        .unwrap();
+    let d2 = repo
+        .update_draft(&d, &files("w3b"), "m", &Trailer::default(), None)
+        .unwrap();
+    let r = repo.approve(
+        "pkg",
+        &d.git_ref,
+        &d.commit,
+        None,
+        None,
+        jiff::Timestamp::now(),
+    );
+    assert!(matches!(r, Err(GitError::Conflict(_))), "{r:?}");
+    assert_eq!(rev_parse(&bare, "refs/tags/pkg/v3"), None);
+    // A revision hint above the next number is honoured.
+    let p = repo
+        .approve(
+            "pkg",
+            &d2.git_ref,
+            &d2.commit,
+            Some(7),
+            None,
+            jiff::Timestamp::now(),
+        )
+        .unwrap();
+    assert_eq!(p.tag, "refs/tags/pkg/v7");
+}

@@ -89,9 +89,11 @@ impl CachedRepo {
             .join("/")
     }
 
-    /// Create `drafts/FULL/WS`: a commit on the branch head (no parent in an
-    /// empty repository) whose tree is the head's with `FULL/` replaced by
-    /// `files`. Fails with [`GitError::AlreadyExists`] when the branch exists.
+    /// Create `drafts/FULL/WS`: a commit on the branch head as the cache last
+    /// fetched it (no parent in an empty repository) whose tree is the head's
+    /// with `FULL/` replaced by `files`; no fetch here, so creation stays one
+    /// round trip (approval re-bases on the fresh head anyway). Fails with
+    /// [`GitError::AlreadyExists`] when the branch exists.
     pub fn create_draft(
         &self,
         package_path: &str,
