@@ -12,6 +12,8 @@ use serde_json::{Map, Value, json};
 use yaml_edit::{YamlFile, YamlNode};
 
 use crate::object::{KubeObject, ObjectError, parse_error};
+
+mod layout;
 use crate::results::{ResultItem, results_from_value};
 use crate::value::{self, ValueError};
 
@@ -154,8 +156,42 @@ impl ResourceList {
         })
     }
 
-    /// Decodes YAML, cutting each item's text out of the document.
+    /// Decodes YAML, cutting each item's text out of the document (without a
+    /// whole-document parse when the text has the usual block layout).
     pub fn from_yaml(text: &str) -> Result<Self, ResourceListError> {
+        match layout::split(text) {
+            Some(sections) => Self::from_sections(sections),
+            None => Self::from_yaml_tree(text),
+        }
+    }
+
+    fn from_sections(sections: layout::Sections) -> Result<Self, ResourceListError> {
+        check_kind(sections.kind.as_deref())?;
+        let items = sections
+            .items
+            .iter()
+            .enumerate()
+            .map(|(index, t)| {
+                KubeObject::parse(t).map_err(|source| ResourceListError::Item { index, source })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let function_config = match &sections.function_config {
+            None => None,
+            Some(t) => Some(KubeObject::parse(t).map_err(ResourceListError::FunctionConfig)?),
+        };
+        let results = match &sections.results {
+            None => Vec::new(),
+            Some(t) => Self::from_yaml_tree(t)?.results,
+        };
+        Ok(Self {
+            items,
+            function_config,
+            results,
+        })
+    }
+
+    /// The general reader: yaml-edit's tree of the whole document.
+    fn from_yaml_tree(text: &str) -> Result<Self, ResourceListError> {
         let file = YamlFile::from_str(text)
             .map_err(|e| ResourceListError::Syntax(parse_error(e).to_string()))?;
         let doc = file
@@ -267,6 +303,79 @@ mod tests {
     use super::*;
 
     const LIST: &str = "apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: a # keep me\n  data:\n    script: |\n      line1\n\n      line3\n- apiVersion: v1\n  kind: Namespace\n  metadata: {name: b}\nfunctionConfig:\n  apiVersion: v1\n  kind: ConfigMap\n  data: {k: v}\nresults:\n- message: done\n  severity: info\n";
+
+    /// The fast layout reader cuts exactly what the general reader cuts.
+    #[test]
+    fn layout_reader_matches_the_general_reader() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/testdata");
+        let mut lists = vec![LIST.to_string()];
+        let mut stack = vec![std::path::PathBuf::from(root)];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml") {
+                    let Ok(text) = std::fs::read_to_string(&p) else {
+                        continue;
+                    };
+                    let Ok(file) =
+                        crate::resource_file::ResourceFile::parse(&p.to_string_lossy(), &text)
+                    else {
+                        continue;
+                    };
+                    let objects: Vec<KubeObject> = file.objects().map(|(_, o)| o.clone()).collect();
+                    if objects.is_empty() {
+                        continue;
+                    }
+                    let mut rl = ResourceList {
+                        items: objects.clone(),
+                        ..Default::default()
+                    };
+                    rl.function_config = objects.first().cloned();
+                    if let Ok(y) = rl.to_yaml() {
+                        lists.push(y);
+                    }
+                }
+            }
+        }
+        assert!(lists.len() > 100, "{}", lists.len());
+        let mut fast = 0;
+        for text in &lists {
+            let general = ResourceList::from_yaml_tree(text).map(|r| {
+                (
+                    r.items.iter().map(|i| i.text()).collect::<Vec<_>>(),
+                    r.function_config.map(|f| f.text()),
+                )
+            });
+            if let Some(sections) = layout::split(text) {
+                fast += 1;
+                let quick = ResourceList::from_sections(sections).map(|r| {
+                    (
+                        r.items.iter().map(|i| i.text()).collect::<Vec<_>>(),
+                        r.function_config.map(|f| f.text()),
+                    )
+                });
+                match (&general, &quick) {
+                    (Ok(g), Ok(q)) => assert_eq!(g, q, "{text}"),
+                    (Err(_), Err(_)) => {}
+                    _ => panic!(
+                        "readers disagree on {text}: {:?} vs {:?}",
+                        general.is_ok(),
+                        quick.is_ok()
+                    ),
+                }
+            }
+        }
+        assert!(
+            fast * 2 > lists.len(),
+            "the layout reader took only {fast} of {}",
+            lists.len()
+        );
+    }
 
     #[test]
     fn yaml_items_keep_their_text() {
