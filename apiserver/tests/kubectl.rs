@@ -622,7 +622,13 @@ fn other_kubectl_versions_smoke() {
             "{minor}: {out}"
         );
         k.run(&["label", "repo", &name, "x=y"]).ok();
-        assert_eq!(k.run(&["auth", "can-i", "list", "repositories"]).ok().stdout.trim(), "yes");
+        assert_eq!(
+            k.run(&["auth", "can-i", "list", "repositories"])
+                .ok()
+                .stdout
+                .trim(),
+            "yes"
+        );
         k.run(&["create", "namespace", &format!("ns{minor}")]).ok();
         k.run(&["delete", "repo", &name]).ok();
     }

@@ -49,7 +49,7 @@ pub fn spawn(state: SharedState, git: Arc<GitCache>, opts: SyncOptions) -> JoinH
         let mut workers: HashMap<String, (String, JoinHandle<()>)> = HashMap::new();
         loop {
             let (repos, _) = state.objects.cache().range(REPOS_PREFIX, None);
-            let mut seen = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for repo in repos {
                 let uid = str_at(&repo.value, &["metadata", "uid"])
                     .unwrap_or_default()
@@ -57,7 +57,7 @@ pub fn spawn(state: SharedState, git: Arc<GitCache>, opts: SyncOptions) -> JoinH
                 if str_at(&repo.value, &["spec", "type"]) != Some("git") {
                     continue;
                 }
-                seen.push(repo.key.clone());
+                seen.insert(repo.key.clone());
                 let alive = workers
                     .get(&repo.key)
                     .is_some_and(|(u, h)| *u == uid && !h.is_finished());
@@ -75,13 +75,8 @@ pub fn spawn(state: SharedState, git: Arc<GitCache>, opts: SyncOptions) -> JoinH
                     workers.insert(repo.key.clone(), (uid, handle));
                 }
             }
-            workers.retain(|key, (_, h)| {
-                let keep = seen.contains(key);
-                if !keep && h.is_finished() {
-                    return false;
-                }
-                keep || !h.is_finished()
-            });
+            // Workers of removed Repositories finish by themselves (after removing their objects).
+            workers.retain(|key, (_, h)| seen.contains(key) || !h.is_finished());
             tokio::time::sleep(Duration::from_millis(200).min(opts.poll_interval)).await;
         }
     })
@@ -145,10 +140,6 @@ fn repo_spec_for(
             .unwrap_or(false),
         credentials: credentials(state, namespace, repo)?,
     })
-}
-
-fn error_reason(e: &GitError) -> String {
-    e.to_string()
 }
 
 /// The next time the cron schedule fires after now.
@@ -292,7 +283,7 @@ async fn sync_once(
     let (remote, discovery) = match result {
         Ok(None) => return Ok(None),
         Ok(Some(found)) => found,
-        Err(e) => return Err(error_reason(&e)),
+        Err(e) => return Err(e.to_string()),
     };
     *last_refs = Some(remote);
     let deployment = repo
