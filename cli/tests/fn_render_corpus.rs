@@ -51,40 +51,10 @@ const NOT_APPLICABLE: &[(&str, &str)] = &[
 
 /// Cases expected to fail for a stated reason; anything else failing fails
 /// the test.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "kptfile-unknown-fields",
-        "error wording: Go's `yaml: unmarshal errors: line 13: field targetResources not found in type v1.Function`; cad-lib names the same field and line in its own words",
-    ),
-    (
-        "krm-check-exclude-kustomize",
-        "kpt drops the blank line between the license header and the first comment of the rewritten kustomization.yaml; the labels match",
-    ),
-    (
-        "missing-fnconfig",
-        "kpt checks every configPath of the tree before running any function and names the OS error; cad-lib checks per package (the subpackage runs first) with its own reason text",
-    ),
-    (
-        "modify-path-annotation",
-        "kpt drops the blank line between a file's license header and its first key when it rewrites the file; the content matches",
-    ),
-    (
-        "save-on-render-failure/bfs-basicpipeline",
-        "field order: kpt keeps its path annotations in `metadata` for the whole pipeline, so set-annotations' `annotations` lands before the `namespace` set-namespace added; porch-rs splices them per call and appends `annotations` after it",
-    ),
-    (
-        "save-on-render-failure/dfs-basicpipeline",
-        "same field-order difference as bfs-basicpipeline",
-    ),
-    (
-        "subpkg-has-invalid-kptfile",
-        "error wording: Go's `yaml: line 10: mapping values are not allowed in this context` after `can't be read.\\n\\nDetails:`; cad-lib reports the same line in its own words",
-    ),
-    (
-        "structured-results-from-muiltiple-fns",
-        "needs the gatekeeper builtin (a Rego engine), not implemented; its kubeconform half is checked against this golden by porch-function-runner's `builtins` test",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "structured-results-from-muiltiple-fns",
+    "needs the gatekeeper builtin (a Rego engine), not implemented; its kubeconform half is checked against this golden by porch-function-runner's `builtins` test",
+)];
 
 fn cases(root: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -6,6 +6,7 @@
 //! user's Kptfile survive clone, upgrade and render.
 
 pub mod edit;
+mod go_yaml;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -26,7 +27,8 @@ pub const KIND: &str = "Kptfile";
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KptfileError {
     /// The file is not valid YAML or does not fit the schema.
-    #[error("Kptfile at {path:?} can't be read: {message}")]
+    /// Worded as kpt's error resolver words it, details in Go's terms.
+    #[error("Kptfile at {path:?} can't be read.\n\nDetails:\n{message}")]
     Parse {
         /// Package-relative path of the Kptfile.
         path: String,
@@ -399,7 +401,7 @@ impl Kptfile {
     pub fn parse(path: &str, text: &str) -> Result<Self, KptfileError> {
         let head: Value = serde_norway::from_str(text).map_err(|e| KptfileError::Parse {
             path: path.to_string(),
-            message: e.to_string(),
+            message: go_yaml::syntax_error(&e.to_string()),
         })?;
         let api_version = head
             .get("apiVersion")
@@ -415,7 +417,7 @@ impl Kptfile {
         }
         let kf: Kptfile = serde_norway::from_str(text).map_err(|e| KptfileError::Parse {
             path: path.to_string(),
-            message: e.to_string(),
+            message: go_yaml::schema_error(&e.to_string()),
         })?;
         kf.validate()?;
         Ok(kf)

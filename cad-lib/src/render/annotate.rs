@@ -43,7 +43,17 @@ fn opens_block(rest: &str) -> bool {
 
 /// Inserts `pairs` as annotations into a document body, or `None` when the
 /// layout is not one this fast path handles.
-pub(super) fn insert(body: &str, pairs: &[(&str, &str)]) -> Option<(String, Splice)> {
+///
+/// A new `annotations:` entry goes where kpt's would be: kpt annotates
+/// every resource when it reads the package and keeps the annotations for
+/// the whole render, so the entry sits after the `metadata` keys the
+/// resource had when read (`loaded`; `None` for all current keys) and
+/// before any a function added since, e.g. set-namespace's `namespace`.
+pub(super) fn insert(
+    body: &str,
+    pairs: &[(&str, &str)],
+    loaded: Option<&[String]>,
+) -> Option<(String, Splice)> {
     if !body.ends_with('\n') || body.contains('\t') || pairs.iter().any(|(k, _)| body.contains(k)) {
         return None;
     }
@@ -94,7 +104,14 @@ pub(super) fn insert(body: &str, pairs: &[(&str, &str)]) -> Option<(String, Spli
             (lines.get(end).map_or(body.len(), |(o, _)| *o), ai, None)
         }
         None => {
-            let at = lines.get(m + 1).map_or(body.len(), |(o, _)| *o);
+            let children = &lines[m + 1..block_end];
+            let added = children.iter().find(|(_, l)| {
+                indent(l) == ci
+                    && is_content(l)
+                    && loaded.is_some_and(|keys| !keys.iter().any(|k| key_is(l, k)))
+            });
+            let last = children.iter().rev().find(|(_, l)| is_content(l))?;
+            let at = added.map_or(last.0 + last.1.len(), |(o, _)| *o);
             (
                 at,
                 ci + 2,
@@ -115,6 +132,13 @@ pub(super) fn insert(body: &str, pairs: &[(&str, &str)]) -> Option<(String, Spli
     out.push_str(&entries);
     out.push_str(&body[at..]);
     Some((out, Splice { entries, header }))
+}
+
+/// Whether a mapping line starts with the plain key `key`.
+fn key_is(line: &str, key: &str) -> bool {
+    line.trim_start()
+        .strip_prefix(key)
+        .is_some_and(|rest| rest.starts_with(':'))
 }
 
 /// Whether `text` still holds the splice exactly once.
@@ -250,7 +274,7 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata: # c\n  name: a\ndata:\n  k: v\n",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n    name: a\n    annotations:\n        x: |\n          multi\n    labels: {}\n",
         ] {
-            let (text, s) = insert(body, PAIRS).unwrap();
+            let (text, s) = insert(body, PAIRS, None).unwrap();
             let obj = crate::KubeObject::parse(&text).unwrap();
             assert_eq!(
                 obj.annotation("config.kubernetes.io/index").as_deref(),
@@ -263,15 +287,25 @@ mod tests {
     #[test]
     fn added_annotations_keep_the_header() {
         let body = "kind: A\nmetadata:\n  name: a\n";
-        let (text, s) = insert(body, PAIRS).unwrap();
+        let (text, s) = insert(body, PAIRS, None).unwrap();
         let edited = text.replace(
             "    config.kubernetes.io/index: '0'\n",
             "    config.kubernetes.io/index: '0'\n    new: x\n",
         );
         assert_eq!(
             remove(&edited, &s).unwrap(),
-            "kind: A\nmetadata:\n  annotations:\n    new: x\n  name: a\n"
+            "kind: A\nmetadata:\n  name: a\n  annotations:\n    new: x\n"
         );
+    }
+
+    #[test]
+    fn new_annotations_go_after_the_keys_read_from_the_file() {
+        let body = "kind: A\nmetadata:\n  name: a\n  namespace: ns\nspec: {}\n";
+        let loaded = ["name".to_string()];
+        let (text, s) = insert(body, PAIRS, Some(&loaded)).unwrap();
+        assert!(text.starts_with("kind: A\nmetadata:\n  name: a\n  annotations:\n"));
+        assert!(text.ends_with("  namespace: ns\nspec: {}\n"));
+        assert_eq!(remove(&text, &s).unwrap(), body);
     }
 
     #[test]
@@ -288,7 +322,7 @@ mod tests {
                 Some("new"),
             ),
         ] {
-            let (text, s) = insert(body, PAIRS).unwrap();
+            let (text, s) = insert(body, PAIRS, None).unwrap();
             let mut o = crate::KubeObject::parse(&text).unwrap();
             o.set_str(&["metadata", "namespace"], "ns").unwrap();
             if let Some(k) = edit {
@@ -302,7 +336,7 @@ mod tests {
 
     #[test]
     fn unusual_layouts_fall_back() {
-        assert!(insert("metadata: {name: a}\n", PAIRS).is_none());
-        assert!(insert("metadata:\n  annotations: {}\n  name: a\n", PAIRS).is_none());
+        assert!(insert("metadata: {name: a}\n", PAIRS, None).is_none());
+        assert!(insert("metadata:\n  annotations: {}\n  name: a\n", PAIRS, None).is_none());
     }
 }

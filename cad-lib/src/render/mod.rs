@@ -10,6 +10,7 @@
 
 mod annotate;
 mod fold;
+mod preflight;
 mod select;
 mod step;
 mod write;
@@ -34,6 +35,10 @@ pub struct RenderOptions {
     pub image_prefix: String,
     /// Whether `exec` functions may run (never in server-side renders).
     pub allow_exec: bool,
+    /// The package directory as the user named it, for messages that quote
+    /// filesystem paths the way kpt does (`open <dir>/<file>: ...`); `None`
+    /// quotes root-relative paths (server-side renders have no directory).
+    pub root_dir: Option<String>,
 }
 
 impl Default for RenderOptions {
@@ -41,6 +46,7 @@ impl Default for RenderOptions {
         Self {
             image_prefix: DEFAULT_IMAGE_PREFIX.to_string(),
             allow_exec: false,
+            root_dir: None,
         }
     }
 }
@@ -130,6 +136,12 @@ pub fn render(
             };
         }
     };
+    if let Err(error) = ctx.check_config_paths(files) {
+        return RenderOutcome {
+            error: Some(error),
+            ..Default::default()
+        };
+    }
     let root = &ctx.kptfiles[0];
     let bfs = root.annotation_is_true(annotations::BFS_RENDERING);
     let save = root.annotation_is_true(annotations::SAVE_ON_RENDER_FAILURE);

@@ -298,7 +298,8 @@ impl Ctx<'_> {
             (ann::INTERNAL_ID, id.as_str()),
             (ann::PACKAGE_PATH, pkg_path.as_str()),
         ];
-        if let Some((text, splice)) = annotate::insert(body, &pairs)
+        let loaded = self.loaded_metadata_keys(r);
+        if let Some((text, splice)) = annotate::insert(body, &pairs, loaded.as_deref())
             && let Ok(o) = KubeObject::parse(&text)
         {
             return (o, Some(splice));
@@ -310,6 +311,21 @@ impl Ctx<'_> {
             let _ = o.set_annotation(k, v);
         }
         (o, None)
+    }
+
+    /// The `metadata` keys of the resource as read from its file (`None`
+    /// for resources a function generated, and when it already has
+    /// annotations: only a new `annotations:` entry needs the position).
+    fn loaded_metadata_keys(&self, r: &Res) -> Option<Vec<String>> {
+        if r.obj.node_at(&["metadata", "annotations"]).is_some() {
+            return None;
+        }
+        let (file, index) = r.origin.as_ref()?;
+        let (_, obj) = self.parsed.get(file)?.objects().find(|(i, _)| i == index)?;
+        match obj.get(&["metadata"])? {
+            Value::Object(m) => Some(m.keys().cloned().collect()),
+            _ => Some(Vec::new()),
+        }
     }
 
     /// Invariants after a mutator: paths inside the package, unique

@@ -2,8 +2,10 @@
 //!
 //! Resources are grouped by file and ordered by index; a file whose
 //! resources are exactly the ones read from it, unchanged and in order,
-//! keeps its text; files whose resources all disappeared are pruned (not
-//! after a failure); non-resource files pass through untouched.
+//! keeps its text (less the blank line kpt drops after a license header
+//! on success, see [`drop_header_gap`]); files whose resources all
+//! disappeared are pruned (not after a failure); non-resource files pass
+//! through untouched.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -36,9 +38,15 @@ pub(super) fn write(
         docs.sort_by_key(|r| r.index.unwrap_or(usize::MAX));
         let text = match parsed.get(&file) {
             Some(orig) if unchanged(&file, orig, &docs) => {
-                input.get(&file).cloned().unwrap_or_default()
+                let text = input.get(&file).cloned().unwrap_or_default();
+                // kpt rewrites every resource file after a successful render.
+                if failure.is_none() {
+                    drop_header_gap(&text)
+                } else {
+                    text
+                }
             }
-            Some(orig) => compose(&orig.prefix, &docs, &orig.suffix),
+            Some(orig) => drop_header_gap(&compose(&orig.prefix, &docs, &orig.suffix)),
             None => compose("", &docs, ""),
         };
         out.insert(file.clone(), text);
@@ -74,6 +82,34 @@ fn compose(prefix: &str, docs: &[Res], suffix: &str) -> String {
         *first = rest.to_string();
     }
     join_documents(prefix, &texts, suffix)
+}
+
+/// Removes the blank lines between a file's leading comment block (a
+/// license header) and what follows it, as kpt's writer does when it
+/// rewrites a file: Go's YAML library keeps that block as the document's
+/// head comment and emits it directly above the first node. kpt rewrites
+/// every resource file after a successful render (its corpus cases
+/// `krm-check-exclude-kustomize` and `modify-path-annotation` show the gap
+/// gone from a changed and from an untouched file); after a failure only
+/// the files whose resources changed are rewritten here.
+fn drop_header_gap(text: &str) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let header = lines
+        .iter()
+        .take_while(|l| l.trim_start().starts_with('#'))
+        .count();
+    let gap = lines[header..]
+        .iter()
+        .take_while(|l| l.trim().is_empty())
+        .count();
+    let next = lines.get(header + gap).map(|l| l.trim_end());
+    let marker = matches!(next, Some(l) if l.starts_with("---") || l.starts_with("..."));
+    if header == 0 || gap == 0 || next.is_none() || marker {
+        return text.to_string();
+    }
+    let mut out: String = lines[..header].concat();
+    out.extend(lines[header + gap..].iter().copied());
+    out
 }
 
 /// Records the `Rendered` condition on the root Kptfile.
@@ -114,5 +150,26 @@ fn mark_rendered(input: &PackageFiles, resources: &mut Vec<Res>, failure: Option
             seq_indent: Default::default(),
             origin: Some((KPTFILE.to_string(), 0)),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drop_header_gap;
+
+    #[test]
+    fn rewritten_files_lose_the_gap_after_their_header() {
+        assert_eq!(
+            drop_header_gap("# license\n# text\n\n# note\nkey: v\n"),
+            "# license\n# text\n# note\nkey: v\n"
+        );
+        for same in [
+            "key: v\n",
+            "# only\n\n",
+            "# h\n\n---\nkey: v\n",
+            "# h\nkey: v\n",
+        ] {
+            assert_eq!(drop_header_gap(same), same);
+        }
     }
 }

@@ -64,6 +64,7 @@ fn render(args: &RenderArgs) -> Result<bool, String> {
     let opts = RenderOptions {
         image_prefix: args.image_prefix.clone(),
         allow_exec: args.allow_exec,
+        root_dir: Some(dir.display().to_string()),
     };
     let outcome = cad_lib::render(&input, &progress, &opts);
     if let Some(results_dir) = &args.results_dir {

@@ -143,7 +143,6 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
     let message = format!("set annotations: {json}");
     let mut found: Vec<(String, i64, String)> = Vec::new();
     for o in rl.items.iter_mut() {
-        relocate_render_annotations(o);
         let av = o.api_version().unwrap_or_default();
         let kind = o.kind().unwrap_or_default();
         let file = results::file_ref(o, true);
@@ -189,25 +188,4 @@ pub fn run(rl: &mut ResourceList) -> Result<(), Failure> {
         });
     }
     Ok(())
-}
-
-/// Moves a `metadata.annotations` that holds only the renderer's
-/// annotations to the end of `metadata`, where kpt puts it, so that user
-/// annotations added to it land there too.
-fn relocate_render_annotations(o: &mut cad_lib::KubeObject) {
-    let anns = o.annotations();
-    if anns.is_empty()
-        || !anns.keys().all(|k| {
-            cad_lib::annotations::RENDER_ANNOTATIONS.contains(&k.as_str())
-                || k == cad_lib::annotations::SEQ_INDENT
-        })
-    {
-        return;
-    }
-    for k in anns.keys() {
-        o.remove_annotation(k);
-    }
-    for (k, v) in &anns {
-        let _ = o.set_annotation(k, v.as_str().unwrap_or_default());
-    }
 }
