@@ -5,8 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The lifecycle of a PackageRevision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The lifecycle of a PackageRevision (also what git discovery reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Lifecycle {
     Draft,
     Proposed,

@@ -280,7 +280,7 @@ fn external_pushes_become_watch_events() {
     register(&k, "default", "tb", &format!("{}/tb.git", daemon.url), "");
     wait_ready(&k, "default", "tb");
     assert_blueprints(&s);
-    let mut watch = k.spawn(&[
+    let watch = k.spawn(&[
         "get",
         "packagerevisions",
         "-w",

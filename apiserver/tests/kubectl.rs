@@ -311,7 +311,7 @@ fn get_formats_selectors_paging_sorting() {
 #[test]
 fn watch_and_wait_see_changes_from_other_clients() {
     let (s, k) = start();
-    let mut watch = k.spawn(&["get", "repo", "-w", "--output-watch-events"]);
+    let watch = k.spawn(&["get", "repo", "-w", "--output-watch-events"]);
     let watcher = Kubectl::new(32, &s.kubeconfig());
     std::thread::sleep(Duration::from_millis(300));
     k.run_stdin(

@@ -113,28 +113,6 @@ fn read_tree(dir: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// Drops the block starting at the exact line `key` and its deeper lines.
-#[allow(dead_code)]
-fn strip_block(text: &str, key: &str) -> String {
-    let mut out = String::new();
-    let mut skip: Option<usize> = None;
-    for line in text.split_inclusive('\n') {
-        let indent = line.len() - line.trim_start().len();
-        if let Some(l) = skip {
-            if line.trim().is_empty() || indent > l {
-                continue;
-            }
-            skip = None;
-        }
-        if line.trim_end() == key {
-            skip = Some(indent);
-            continue;
-        }
-        out.push_str(line);
-    }
-    out
-}
-
 fn yaml(text: &str) -> Value {
     serde_norway::from_str(text).unwrap_or(Value::Null)
 }

@@ -71,12 +71,7 @@ async fn delete_one(
     opts: &DeleteOptions,
 ) -> Result<(StatusCode, Arc<Cached>), ApiError> {
     for _ in 0..PATCH_ATTEMPTS {
-        let old = ctx
-            .state
-            .objects
-            .cache()
-            .get(&ctx.key(name))
-            .ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
+        let old = ctx.current(name)?;
         let uid = meta_str(&old.value, "uid").unwrap_or_default();
         if let Some(want) = &opts.uid {
             if want != uid {

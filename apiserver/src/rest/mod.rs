@@ -57,6 +57,15 @@ impl Ctx {
             .key(self.info.namespace.as_deref(), name)
     }
 
+    /// The stored object `name` of this request's namespace (404 when absent).
+    pub fn current(&self, name: &str) -> Result<Arc<crate::storage::cache::Cached>, ApiError> {
+        self.state
+            .objects
+            .cache()
+            .get(&self.key(name))
+            .ok_or_else(|| ApiError::NotFound(self.subject(name)))
+    }
+
     /// The resource whose stored objects this request reads: the resource
     /// itself, or the one it is derived from.
     pub fn source(&self) -> Arc<dyn Strategy> {

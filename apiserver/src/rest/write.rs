@@ -448,12 +448,7 @@ pub async fn update(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, Api
     let expected = rv_of(&obj)?;
     let (obj, warnings) = ctx.normalize(obj, &decoded.duplicates)?;
     ctx.sync().await?;
-    let old = ctx
-        .state
-        .objects
-        .cache()
-        .get(&ctx.key(name))
-        .ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
+    let old = ctx.current(name)?;
     match expected {
         Some(rv) if rv != old.rv => return Err(ApiError::stale(ctx.subject(name))),
         None if ctx.strategy.def().requires_resource_version => {
@@ -490,12 +485,7 @@ pub async fn patch(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, ApiE
         .map(str::to_string);
     ctx.sync().await?;
     for _ in 0..PATCH_ATTEMPTS {
-        let old = ctx
-            .state
-            .objects
-            .cache()
-            .get(&ctx.key(name))
-            .ok_or_else(|| ApiError::NotFound(ctx.subject(name)))?;
+        let old = ctx.current(name)?;
         let mut target = old.value.clone();
         use porch_apimachinery::patch::{
             PatchError, json_patch, merge_patch, strategic_merge_patch,

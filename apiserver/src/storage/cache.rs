@@ -44,8 +44,14 @@ pub struct Cached {
 impl Cached {
     /// Decode a stored value and stamp its resourceVersion.
     pub fn from_stored(key: &str, bytes: &[u8], rv: u64) -> Result<Cached, serde_json::Error> {
-        let mut value: Value = serde_json::from_slice(bytes)?;
-        Self::stamp(&mut value, rv);
+        Self::new(key, serde_json::from_slice(bytes)?, rv)
+    }
+
+    /// An object with its resourceVersion stamped (`rv` 0 leaves it as it is).
+    pub fn new(key: &str, mut value: Value, rv: u64) -> Result<Cached, serde_json::Error> {
+        if rv > 0 {
+            Self::stamp(&mut value, rv);
+        }
         let json = Bytes::from(serde_json::to_vec(&value)?);
         Ok(Cached {
             key: key.to_string(),
@@ -57,25 +63,9 @@ impl Cached {
         })
     }
 
-    /// An object that is not (or not yet) stored, e.g. a dry-run result;
-    /// `rv` 0 leaves the resourceVersion as it is.
-    pub fn unstored(
-        key: &str,
-        mut value: Value,
-        rv: u64,
-    ) -> Result<Arc<Cached>, serde_json::Error> {
-        if rv > 0 {
-            Self::stamp(&mut value, rv);
-        }
-        let json = Bytes::from(serde_json::to_vec(&value)?);
-        Ok(Arc::new(Cached {
-            key: key.to_string(),
-            value,
-            json,
-            rv,
-            meta_json: Default::default(),
-            cells: Default::default(),
-        }))
+    /// An object that is not (or not yet) stored, e.g. a dry-run result.
+    pub fn unstored(key: &str, value: Value, rv: u64) -> Result<Arc<Cached>, serde_json::Error> {
+        Self::new(key, value, rv).map(Arc::new)
     }
 
     /// The encoded `metadata` object.

@@ -91,8 +91,7 @@ impl Objects {
             }],
         };
         let rev = self.commit(txn, 0).await?;
-        Cached::from_stored(key, &bytes, rev)
-            .map(Arc::new)
+        Cached::unstored(key, value.clone(), rev)
             .map_err(|e| WriteError::Api(ApiError::Internal(e.to_string())))
     }
 
@@ -115,8 +114,7 @@ impl Objects {
             }],
         };
         let rev = self.commit(txn, expected_rv.max(1)).await?;
-        Cached::from_stored(key, &bytes, rev)
-            .map(Arc::new)
+        Cached::unstored(key, value.clone(), rev)
             .map_err(|e| WriteError::Api(ApiError::Internal(e.to_string())))
     }
 
@@ -137,9 +135,7 @@ impl Objects {
             }],
         };
         let rev = self.commit(txn, expected_rv.max(1)).await?;
-        let bytes = encode(last)?;
-        Cached::from_stored(key, &bytes, rev)
-            .map(Arc::new)
+        Cached::unstored(key, last.clone(), rev)
             .map_err(|e| WriteError::Api(ApiError::Internal(e.to_string())))
     }
 }

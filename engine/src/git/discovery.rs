@@ -22,26 +22,7 @@ pub struct Discovery {
     pub revisions: Vec<DiscoveredRevision>,
 }
 
-/// Lifecycle of a discovered revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Lifecycle {
-    Draft,
-    Proposed,
-    Published,
-    DeletionProposed,
-}
-
-impl Lifecycle {
-    /// The API spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Lifecycle::Draft => "Draft",
-            Lifecycle::Proposed => "Proposed",
-            Lifecycle::Published => "Published",
-            Lifecycle::DeletionProposed => "DeletionProposed",
-        }
-    }
-}
+pub use porch_api::lifecycle::Lifecycle;
 
 /// One package revision as found in git.
 #[derive(Debug, Clone, PartialEq)]
