@@ -73,6 +73,12 @@ pub struct Config {
     /// Create and register an example blueprint repository on first start.
     #[arg(long)]
     pub demo: bool,
+    /// Address of a `porch-fn-runner` (host:port) for functions that are not builtins.
+    #[arg(long, env = "PORCH_FUNCTION_RUNNER")]
+    pub function_runner: Option<String>,
+    /// Prefix of function images named without a registry (Porch's `--default-image-prefix`).
+    #[arg(long, default_value = "ghcr.io/kptdev/krm-functions-catalog")]
+    pub default_image_prefix: String,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "PORCH_LOG", default_value = "info")]
     pub log: String,
@@ -203,6 +209,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         },
         auth: Authenticator::standalone(&creds.admin_token),
         git: Some(Arc::clone(&git)),
+        renderer: porch_engine::authoring::Renderer::with_runner(
+            config.function_runner.as_deref(),
+            &config.default_image_prefix,
+        )
+        .map_err(|e| anyhow::anyhow!("--function-runner: {e}"))?,
     });
     ensure_default_namespace(&objects).await?;
     if config.demo {

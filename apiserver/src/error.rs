@@ -57,6 +57,13 @@ pub enum ApiError {
         name: String,
         causes: Vec<FieldError>,
     },
+    /// A request that is well-formed but cannot be carried out as asked
+    /// (422 Invalid with the message as is: Porch's texts for task and
+    /// render failures).
+    Unprocessable {
+        subject: Subject,
+        message: String,
+    },
     /// A patch that cannot be applied (422, as kube-apiserver answers).
     UnprocessablePatch(String),
     UnsupportedMediaType(String),
@@ -123,6 +130,13 @@ impl ApiError {
                 name,
                 causes,
             } => Status::invalid(group, kind, name, causes),
+            ApiError::Unprocessable { subject, message } => {
+                Status::failure(StatusReason::Invalid, message.clone()).with_details(
+                    &subject.group,
+                    &subject.resource,
+                    &subject.name,
+                )
+            }
             ApiError::UnprocessablePatch(m) => Status::failure(
                 StatusReason::Invalid,
                 format!("the server rejected our request due to an error in our request: {m}"),
@@ -168,6 +182,26 @@ impl From<porch_engine::store::StoreError> for ApiError {
             }
             StoreError::Unavailable(m) => ApiError::ServiceUnavailable(m),
             StoreError::Backend(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+impl ApiError {
+    /// A git adapter failure while working on `subject`: unreachable,
+    /// slow or refusing repositories are 503, a lost compare-and-swap is a
+    /// 409 (someone else's write won), a bad request of the caller 422.
+    pub fn from_git(e: porch_engine::git::GitError, subject: Subject) -> Self {
+        use porch_engine::git::GitError as G;
+        match e {
+            G::Unreachable(m)
+            | G::AuthenticationFailed(m)
+            | G::BranchMissing(m)
+            | G::Timeout(m)
+            | G::Corrupt(m) => ApiError::ServiceUnavailable(m),
+            G::AlreadyExists(_) => ApiError::AlreadyExists(subject),
+            G::Conflict(_) => ApiError::stale(subject),
+            G::Invalid(m) => ApiError::Unprocessable { subject, message: m },
+            G::Other(m) => ApiError::Internal(m),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! benchmarks and tests can build a server in-process.
 
 pub mod auth;
+pub mod authoring;
 pub mod bootstrap;
 pub mod config;
 pub mod demo;

@@ -132,6 +132,31 @@ pub struct Normalized {
     pub unknown: Vec<String>,
 }
 
+/// Where a resource's writes go when its objects are not plain Store
+/// records: PackageRevisions live in git, with only their metadata in the
+/// Store. The generic path validates as usual and hands the write over here
+/// at the point where it would write the Store.
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync {
+    /// Write a new, validated object; returns it as stored.
+    async fn create(&self, ctx: &crate::rest::Ctx, obj: Value) -> Result<Arc<crate::storage::cache::Cached>, ApiError>;
+
+    /// Write `new` over `old` (also when the last finalizer of a terminating object goes).
+    async fn update(
+        &self,
+        ctx: &crate::rest::Ctx,
+        old: &Arc<crate::storage::cache::Cached>,
+        new: Value,
+    ) -> Result<Arc<crate::storage::cache::Cached>, ApiError>;
+
+    /// Remove `old` for good; returns its last state.
+    async fn delete(
+        &self,
+        ctx: &crate::rest::Ctx,
+        old: &Arc<crate::storage::cache::Cached>,
+    ) -> Result<Arc<crate::storage::cache::Cached>, ApiError>;
+}
+
 /// Per-resource behaviour plugged into the generic REST path (k8s.io/apiserver's RESTStrategy).
 #[async_trait::async_trait]
 pub trait Strategy: Send + Sync {
@@ -140,6 +165,17 @@ pub trait Strategy: Send + Sync {
     /// Round-trip through the typed object: applies serde defaults, drops nulls,
     /// and reports unknown fields for `fieldValidation`.
     fn normalize(&self, value: Value) -> Result<Normalized, String>;
+
+    /// The writer of this resource's objects when it is not the Store alone.
+    fn backend(&self) -> Option<&dyn Backend> {
+        None
+    }
+
+    /// A name the server derives from the object (Porch's PackageRevision
+    /// names); the client's `metadata.name` and `generateName` are then ignored.
+    fn derive_name(&self, _obj: &Value) -> Result<Option<String>, ApiError> {
+        Ok(None)
+    }
 
     /// Defaults for a new object (after generic metadata defaulting).
     fn prepare_for_create(&self, _obj: &mut Value) {}
@@ -154,6 +190,12 @@ pub trait Strategy: Send + Sync {
         if self.def().subresource_verbs("status").is_some() {
             split_status(new, old, subresource);
         }
+    }
+
+    /// Whether an update is also checked with `validate_create` (the object
+    /// rules); false where those rules concern creation only.
+    fn validates_updates_as_creates(&self) -> bool {
+        true
     }
 
     /// Field errors of an update.

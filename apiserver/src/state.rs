@@ -28,6 +28,8 @@ pub struct AppState {
     pub auth: Authenticator,
     /// Local caches of registered git repositories.
     pub git: Option<Arc<porch_engine::git::GitCache>>,
+    /// Renders drafts after every change (builtins in process, the rest through the runner).
+    pub renderer: porch_engine::authoring::Renderer,
 }
 
 /// Handle to the shared state.

@@ -1,2 +1,3 @@
+pub mod authoring;
 pub mod git;
 pub mod store;

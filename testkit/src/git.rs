@@ -424,3 +424,40 @@ pub fn synthetic_repo(dest: &Path, packages: usize, revisions: usize, seed: usiz
         dest.display()
     );
 }
+
+/// Porch's `porch-test`: a bare repository whose `main` has one README commit.
+pub fn porch_test_repo(dest: &Path) {
+    empty_bare(dest);
+    let env = [
+        ("GIT_AUTHOR_NAME", "test"),
+        ("GIT_AUTHOR_EMAIL", "test@example.com"),
+        ("GIT_COMMITTER_NAME", "test"),
+        ("GIT_COMMITTER_EMAIL", "test@example.com"),
+    ];
+    let scratch = dest.join("README.seed");
+    std::fs::write(&scratch, "# porch-test\n").unwrap_or_else(|e| panic!("{e}"));
+    let blob = git(dest, &["hash-object", "-w", &scratch.to_string_lossy()]);
+    let _ = std::fs::remove_file(&scratch);
+    let tree = git_stdin(dest, &["mktree"], &format!("100644 blob {}\tREADME.md\n", blob.trim()));
+    let commit = git_env(dest, &["commit-tree", tree.trim(), "-m", "Initial commit"], &env);
+    git(dest, &["update-ref", "refs/heads/main", commit.trim()]);
+}
+
+/// `git` with `stdin` fed in; panics on failure.
+pub fn git_stdin(dir: &Path, args: &[&str], stdin: &str) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("git {args:?}: {e}"));
+    if let Some(mut s) = child.stdin.take() {
+        let _ = s.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().unwrap_or_else(|e| panic!("git {args:?}: {e}"));
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -5,6 +5,7 @@
 use porch_api::packagerevision::{PORCH_GROUP, PORCH_VERSION, PackageRevision, PorchPackage};
 use serde_json::{Value, json};
 
+use crate::error::FieldError;
 use crate::registry::{Column, Normalized, ResourceDef, Strategy, normalize_typed, str_at};
 
 /// The label Porch puts on the latest published revision of each package.
@@ -102,8 +103,17 @@ impl PackageRevisionStrategy {
                 singular: "packagerevision",
                 namespaced: true,
                 short_names: &[],
-                verbs: &["get", "list", "watch"],
-                subresources: &[],
+                verbs: &[
+                    "create",
+                    "delete",
+                    "deletecollection",
+                    "get",
+                    "list",
+                    "patch",
+                    "update",
+                    "watch",
+                ],
+                subresources: &[("approval", &["get", "patch", "update"])],
                 columns: vec![
                     Column::new("Package", "string", "Package name"),
                     Column::new(
@@ -140,6 +150,95 @@ impl Default for PackageRevisionStrategy {
 impl Strategy for PackageRevisionStrategy {
     fn def(&self) -> &ResourceDef {
         &self.def
+    }
+
+    fn backend(&self) -> Option<&dyn crate::registry::Backend> {
+        Some(&crate::authoring::PackageRevisionBackend)
+    }
+
+    fn derive_name(&self, obj: &Value) -> Result<Option<String>, crate::error::ApiError> {
+        let repository = str_at(obj, &["spec", "repository"]).unwrap_or("");
+        if repository.is_empty() {
+            return Err(crate::error::ApiError::BadRequest(
+                "spec.repositoryName is required".into(),
+            ));
+        }
+        let package = str_at(obj, &["spec", "packageName"]).unwrap_or("");
+        let workspace = str_at(obj, &["spec", "workspaceName"]).unwrap_or("");
+        Ok(Some(porch_api::names::package_revision_name(
+            repository, package, workspace,
+        )))
+    }
+
+    fn prepare_for_create(&self, obj: &mut Value) {
+        let ns = str_at(obj, &["metadata", "namespace"]).unwrap_or("").to_string();
+        let name = str_at(obj, &["metadata", "name"]).unwrap_or("").to_string();
+        let gv = format!("{PORCH_GROUP}/{PORCH_VERSION}");
+        obj["metadata"]["uid"] = json!(porch_api::names::generate_uid(
+            "packagerevision:",
+            &gv,
+            &ns,
+            &name
+        ));
+        if str_at(obj, &["spec", "lifecycle"]).unwrap_or("").is_empty() {
+            obj["spec"]["lifecycle"] = json!("Draft");
+        }
+        if let Some(status) = obj.get_mut("status") {
+            *status = json!({});
+        }
+    }
+
+    fn validate_create(&self, obj: &Value) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        if latest_label(obj).is_some() {
+            errs.push(FieldError::forbidden(
+                &format!("metadata.labels[{LATEST_LABEL}]"),
+                "label is managed by porch and cannot be set by users",
+            ));
+        }
+        let spec = obj.get("spec").cloned().unwrap_or(json!({}));
+        for (field, value) in [
+            ("spec.packageName", str_at(&spec, &["packageName"]).unwrap_or("")),
+            ("spec.workspaceName", str_at(&spec, &["workspaceName"]).unwrap_or("")),
+        ] {
+            errs.extend(name_errors(field, value));
+        }
+        if let Err(e) = porch_api::lifecycle::check_create(str_at(&spec, &["lifecycle"]).unwrap_or("")) {
+            errs.push(FieldError::invalid(e.field, str_at(&spec, &["lifecycle"]).unwrap_or(""), &e.message));
+        }
+        let tasks = spec.get("tasks").and_then(Value::as_array).cloned().unwrap_or_default();
+        if tasks.len() > 1 {
+            errs.push(FieldError::invalid("spec.tasks", "", "task list must not contain more than one task"));
+        }
+        for t in &tasks {
+            let ty = str_at(t, &["type"]).unwrap_or("");
+            if !["init", "clone", "edit", "upgrade"].contains(&ty) {
+                errs.push(FieldError::not_supported("spec.tasks[0].type", ty, &["init", "clone", "edit", "upgrade"]));
+            }
+        }
+        errs
+    }
+
+    fn validates_updates_as_creates(&self) -> bool {
+        false
+    }
+
+    fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
+        if latest_label(new) != latest_label(old) {
+            return vec![FieldError::forbidden(
+                &format!("metadata.labels[{LATEST_LABEL}]"),
+                "label is managed by porch and cannot be modified by users",
+            )];
+        }
+        Vec::new()
+    }
+
+    async fn before_delete(
+        &self,
+        state: &crate::state::AppState,
+        obj: &Value,
+    ) -> Result<(), crate::error::ApiError> {
+        crate::authoring::check_delete(state, obj)
     }
 
     fn normalize(&self, value: Value) -> Result<Normalized, String> {
@@ -186,6 +285,27 @@ impl Strategy for PackageRevisionStrategy {
             json!(str_at(obj, &["spec", "repository"]).unwrap_or("")),
         ]
     }
+}
+
+fn latest_label(obj: &Value) -> Option<&Value> {
+    obj.pointer("/metadata/labels").and_then(|l| l.get(LATEST_LABEL))
+}
+
+/// Package paths are `/`-separated DNS labels; workspaces one DNS label.
+fn name_errors(field: &str, value: &str) -> Vec<FieldError> {
+    if value.is_empty() {
+        return vec![FieldError::required(field, "is required")];
+    }
+    let parts: Vec<&str> = if field == "spec.packageName" {
+        value.split('/').collect()
+    } else {
+        vec![value]
+    };
+    parts
+        .into_iter()
+        .flat_map(porch_apimachinery::names::is_dns1123_label)
+        .map(|e| FieldError::invalid(field, value, &e))
+        .collect()
 }
 
 /// The PorchPackage strategy: one object per package, read-only (writes are 405).
@@ -255,7 +375,7 @@ impl Strategy for PorchPackageStrategy {
     }
 
     fn indexed_fields(&self) -> &'static [&'static str] {
-        &["spec.repository"]
+        &["spec.repository", "spec.packageName"]
     }
 
     fn cells(&self, obj: &Value) -> Vec<Value> {
@@ -324,7 +444,7 @@ impl PackageRevisionResourcesStrategy {
                 singular: "packagerevisionresources",
                 namespaced: true,
                 short_names: &[],
-                verbs: &["get", "list"],
+                verbs: &["get", "list", "patch", "update"],
                 subresources: &[],
                 columns: vec![
                     Column::new("Package", "string", "Package name"),
@@ -388,6 +508,10 @@ impl Strategy for PackageRevisionResourcesStrategy {
 
     fn derived_from(&self) -> Option<&'static str> {
         Some("packagerevisions")
+    }
+
+    fn backend(&self) -> Option<&dyn crate::registry::Backend> {
+        Some(&crate::authoring::ResourcesBackend)
     }
 
     async fn derive(

@@ -117,6 +117,9 @@ async fn delete_one(
             return Ok((StatusCode::OK, old));
         }
         ctx.strategy.before_remove(&ctx.state, &old.value).await?;
+        if let Some(backend) = ctx.strategy.backend() {
+            return backend.delete(ctx, &old).await.map(|c| (StatusCode::OK, c));
+        }
         match ctx.state.objects.delete(&key, &old.value, old.rv).await {
             Ok(c) => return Ok((StatusCode::OK, c)),
             Err(WriteError::Stale) => continue,

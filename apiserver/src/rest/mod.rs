@@ -66,6 +66,27 @@ impl Ctx {
             .ok_or_else(|| ApiError::NotFound(self.subject(name)))
     }
 
+    /// The current object `name`: stored, or computed from its source for
+    /// derived resources (PackageRevisionResources). 404 when absent.
+    pub async fn current_object(
+        &self,
+        name: &str,
+    ) -> Result<Arc<crate::storage::cache::Cached>, ApiError> {
+        if self.strategy.derived_from().is_none() {
+            return self.current(name);
+        }
+        let source = self.source();
+        let obj = self
+            .state
+            .objects
+            .cache()
+            .get(&source.def().key(self.info.namespace.as_deref(), name))
+            .ok_or_else(|| ApiError::NotFound(self.subject(name)))?;
+        let value = self.strategy.derive(&self.state, &obj).await?;
+        crate::storage::cache::Cached::unstored(&obj.key, value, obj.rv)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+
     /// The resource whose stored objects this request reads: the resource
     /// itself, or the one it is derived from.
     pub fn source(&self) -> Arc<dyn Strategy> {

@@ -265,6 +265,11 @@ pub(super) async fn insert_new(
     loop {
         attempt += 1;
         let mut candidate = obj.clone();
+        if let Some(derived) = ctx.strategy.derive_name(&candidate)? {
+            let m = meta_mut(&mut candidate)?;
+            m.insert("name".into(), json!(derived));
+            m.remove("generateName");
+        }
         let name = default_create_meta(ctx, &mut candidate)?;
         ctx.strategy.prepare_for_create(&mut candidate);
         validate_name(ctx, &name)?;
@@ -278,6 +283,9 @@ pub(super) async fn insert_new(
         }
         if dry_run {
             return unstored(&ctx.key(&name), &candidate, 0);
+        }
+        if let Some(backend) = ctx.strategy.backend() {
+            return backend.create(ctx, candidate).await;
         }
         match ctx.state.objects.create(&ctx.key(&name), &candidate).await {
             Ok(created) => return Ok(created),
@@ -400,7 +408,11 @@ pub(super) async fn update_object(
             ));
         }
     }
-    let mut errs = ctx.strategy.validate_create(&new);
+    let mut errs = if ctx.strategy.validates_updates_as_creates() {
+        ctx.strategy.validate_create(&new)
+    } else {
+        Vec::new()
+    };
     errs.extend(ctx.strategy.validate_update(&new, &old.value));
     if !errs.is_empty() {
         return Err(ctx.invalid(name, errs));
@@ -408,7 +420,7 @@ pub(super) async fn update_object(
     ctx.strategy
         .before_update(&ctx.state, &new, &old.value)
         .await?;
-    if operation != "Apply" {
+    if operation != "Apply" && ctx.strategy.derived_from().is_none() {
         ctx.track_fields(Some(&old.value), &mut new, operation)?;
     }
     if without_volatile(&new) == without_volatile(&old.value)
@@ -421,6 +433,9 @@ pub(super) async fn update_object(
         new.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty();
     if ctx.query.dry_run()? {
         return Ok((StatusCode::OK, unstored(&key, &new, old.rv)?));
+    }
+    if let Some(backend) = ctx.strategy.backend() {
+        return backend.update(ctx, old, new).await.map(|c| (StatusCode::OK, c));
     }
     let written = if terminating_done {
         ctx.state.objects.delete(&key, &new, old.rv).await
@@ -448,7 +463,7 @@ pub async fn update(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, Api
     let expected = rv_of(&obj)?;
     let (obj, warnings) = ctx.normalize(obj, &decoded.duplicates)?;
     ctx.sync().await?;
-    let old = ctx.current(name)?;
+    let old = ctx.current_object(name).await?;
     match expected {
         Some(rv) if rv != old.rv => return Err(ApiError::stale(ctx.subject(name))),
         None if ctx.strategy.def().requires_resource_version => {
@@ -485,7 +500,7 @@ pub async fn patch(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, ApiE
         .map(str::to_string);
     ctx.sync().await?;
     for _ in 0..PATCH_ATTEMPTS {
-        let old = ctx.current(name)?;
+        let old = ctx.current_object(name).await?;
         let mut target = old.value.clone();
         use porch_apimachinery::patch::{
             PatchError, json_patch, merge_patch, strategic_merge_patch,

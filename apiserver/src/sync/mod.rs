@@ -37,7 +37,7 @@ pub struct SyncOptions {
 
 const REPOS_PREFIX: &str = "/registry/config.porch.kpt.dev/repositories/";
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
@@ -83,7 +83,7 @@ pub fn spawn(state: SharedState, git: Arc<GitCache>, opts: SyncOptions) -> JoinH
 }
 
 /// Credentials of a Repository from its Secret (basic-auth, or Opaque with bearerToken or username/password).
-fn credentials(
+pub(crate) fn credentials(
     state: &crate::state::AppState,
     namespace: &str,
     repo: &Value,
@@ -118,7 +118,7 @@ fn credentials(
     }
 }
 
-fn repo_spec_for(
+pub(crate) fn repo_spec_for(
     state: &crate::state::AppState,
     namespace: &str,
     repo: &Value,
@@ -263,6 +263,8 @@ async fn sync_once(
     last_refs: &mut Option<BTreeMap<String, String>>,
 ) -> Result<Option<(usize, Option<String>)>, String> {
     let spec = repo_spec_for(state, namespace, &repo.value)?;
+    // Objects written after this point may be newer than what git shows below.
+    let since = state.objects.cache().revision();
     let git = Arc::clone(git);
     let previous = if full { None } else { last_refs.clone() };
     let result = tokio::task::spawn_blocking(move || -> Result<Option<(BTreeMap<String, String>, porch_engine::git::Discovery)>, GitError> {
@@ -307,7 +309,7 @@ async fn sync_once(
     ];
     for (plural, objects) in desired {
         if let Some(s) = state.registry.lookup("porch.kpt.dev", "v1alpha1", plural) {
-            let changes = reconcile::reconcile(state, s, namespace, name, objects, &ts).await;
+            let changes = reconcile::reconcile(state, s, namespace, name, objects, &ts, since).await;
             tracing::debug!(repository = %name, %namespace, resource = plural, ?changes, "synced");
         }
     }

@@ -4,7 +4,7 @@
 //! did not), delete what is gone. Every write is a compare-and-swap, so a
 //! concurrent writer or replica simply makes the next round redo its part.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -72,6 +72,8 @@ fn comparable(v: &Value) -> Value {
 }
 
 /// Reconcile one resource's objects of one repository in one namespace.
+/// Objects written after `since` (a Store revision) are left alone: the
+/// discovery behind `desired` may predate them, and the next round sees them.
 pub async fn reconcile(
     state: &AppState,
     strategy: &Arc<dyn Strategy>,
@@ -79,10 +81,12 @@ pub async fn reconcile(
     repository: &str,
     desired: Desired,
     now: &str,
+    since: u64,
 ) -> Changes {
     let def = strategy.def();
-    let cache = state.objects.cache();
-    let existing: BTreeMap<String, Arc<Cached>> = cache
+    let existing: BTreeMap<String, Arc<Cached>> = state
+        .objects
+        .cache()
         .indexed(
             &def.prefix(),
             &field_index_key(namespace, "spec.repository", repository),
@@ -91,41 +95,25 @@ pub async fn reconcile(
         .map(|c| (c.key.clone(), c))
         .collect();
     let mut changes = Changes::default();
-    let mut wanted = Vec::new();
-    for (name, mut obj) in desired {
+    let wanted: HashSet<String> = desired
+        .keys()
+        .map(|name| def.key(Some(namespace), name))
+        .collect();
+    for (name, obj) in desired {
         let key = def.key(Some(namespace), &name);
-        wanted.push(key.clone());
-        match existing.get(&key) {
-            None => {
-                if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-                    m.insert("creationTimestamp".into(), json!(now));
-                    if m.get("labels")
-                        .and_then(Value::as_object)
-                        .is_some_and(Map::is_empty)
-                    {
-                        m.remove("labels");
-                    }
-                }
-                match state.objects.create(&key, &obj).await {
-                    Ok(_) => changes.created += 1,
-                    Err(e) => log_write(&key, e),
-                }
-            }
-            Some(old) => {
-                merge_metadata(&mut obj, &old.value);
-                if comparable(&obj) == comparable(&old.value) {
-                    continue;
-                }
-                let obj = comparable(&obj);
-                match state.objects.update(&key, &obj, old.rv).await {
-                    Ok(_) => changes.updated += 1,
-                    Err(e) => log_write(&key, e),
-                }
-            }
+        let old = existing.get(&key);
+        if old.is_some_and(|o| o.rv > since) {
+            continue;
+        }
+        match write_one(state, &key, old, obj, None, now).await {
+            Ok(Written::Created(_)) => changes.created += 1,
+            Ok(Written::Updated(_)) => changes.updated += 1,
+            Ok(_) => {}
+            Err(e) => log_write(&key, e),
         }
     }
     for (key, old) in existing {
-        if wanted.contains(&key) {
+        if wanted.contains(&key) || old.rv > since {
             continue;
         }
         match state.objects.delete(&key, &old.value, old.rv).await {
@@ -134,6 +122,163 @@ pub async fn reconcile(
         }
     }
     changes
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone)]
+pub enum Written {
+    Created(Arc<Cached>),
+    Updated(Arc<Cached>),
+    Unchanged(Arc<Cached>),
+    Deleted(Arc<Cached>),
+}
+
+impl Written {
+    /// The object as it now is (its last state for a deletion).
+    pub fn object(&self) -> &Arc<Cached> {
+        match self {
+            Written::Created(c) | Written::Updated(c) | Written::Unchanged(c) | Written::Deleted(c) => c,
+        }
+    }
+}
+
+/// Metadata a request set, replacing what the Store kept (the latest label
+/// stays the server's).
+fn override_metadata(desired: &mut Value, meta: &Value) {
+    let Some(new_meta) = desired.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let mut labels: Map<String, Value> = meta
+        .get("labels")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    labels.remove(LATEST_LABEL);
+    if let Some(l) = new_meta.get("labels").and_then(Value::as_object) {
+        labels.extend(l.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    new_meta.insert("labels".into(), Value::Object(labels));
+    for f in ["annotations", "finalizers", "ownerReferences", "managedFields", "deletionTimestamp"] {
+        match meta.get(f) {
+            Some(v) if !v.is_null() => {
+                new_meta.insert(f.into(), v.clone());
+            }
+            _ => {
+                new_meta.remove(f);
+            }
+        }
+    }
+}
+
+/// Create or rewrite one object as `desired` (keeping server-kept metadata
+/// of `old`, or taking `meta` from a request).
+async fn write_one(
+    state: &AppState,
+    key: &str,
+    old: Option<&Arc<Cached>>,
+    mut obj: Value,
+    meta: Option<&Value>,
+    now: &str,
+) -> Result<Written, WriteError> {
+    match old {
+        None => {
+            if let Some(meta) = meta {
+                override_metadata(&mut obj, meta);
+            }
+            if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+                m.insert("creationTimestamp".into(), json!(now));
+            }
+            let obj = comparable(&obj);
+            state.objects.create(key, &obj).await.map(Written::Created)
+        }
+        Some(old) => {
+            match meta {
+                Some(meta) => {
+                    override_metadata(&mut obj, meta);
+                    if let (Some(m), Some(ts)) = (
+                        obj.get_mut("metadata").and_then(Value::as_object_mut),
+                        old.value.pointer("/metadata/creationTimestamp"),
+                    ) {
+                        m.insert("creationTimestamp".into(), ts.clone());
+                    }
+                }
+                None => merge_metadata(&mut obj, &old.value),
+            }
+            if comparable(&obj) == comparable(&old.value) {
+                return Ok(Written::Unchanged(Arc::clone(old)));
+            }
+            let obj = comparable(&obj);
+            state.objects.update(key, &obj, old.rv).await.map(Written::Updated)
+        }
+    }
+}
+
+/// Bring the objects of one package in line with `desired` right after a
+/// write to git: every write is retried on a concurrent change, and the
+/// request's metadata (`overrides`, by name) replaces what the Store kept.
+/// Returns what happened to each object, by name.
+pub async fn reconcile_package(
+    state: &AppState,
+    strategy: &Arc<dyn Strategy>,
+    namespace: &str,
+    repository: &str,
+    package_path: &str,
+    desired: Desired,
+    overrides: &BTreeMap<String, Value>,
+    now: &str,
+) -> Result<BTreeMap<String, Written>, crate::error::ApiError> {
+    let def = strategy.def();
+    let cache = state.objects.cache();
+    let index = field_index_key(namespace, "spec.packageName", package_path);
+    let in_scope = |c: &Arc<Cached>| {
+        c.value.pointer("/spec/repository").and_then(Value::as_str) == Some(repository)
+            && c.value.pointer("/spec/packageName").and_then(Value::as_str) == Some(package_path)
+    };
+    let mut out = BTreeMap::new();
+    let mut names: Vec<String> = desired.keys().cloned().collect();
+    for c in cache.indexed(&def.prefix(), &index) {
+        if in_scope(&c)
+            && let Some(n) = c.value.pointer("/metadata/name").and_then(Value::as_str)
+            && !desired.contains_key(n)
+        {
+            names.push(n.to_string());
+        }
+    }
+    for name in names {
+        let key = def.key(Some(namespace), &name);
+        for attempt in 0.. {
+            let old = cache.get(&key).filter(in_scope);
+            let result = match desired.get(&name) {
+                Some(obj) => {
+                    write_one(state, &key, old.as_ref(), obj.clone(), overrides.get(&name), now).await
+                }
+                None => match &old {
+                    Some(old) => state
+                        .objects
+                        .delete(&key, &old.value, old.rv)
+                        .await
+                        .map(Written::Deleted),
+                    None => break,
+                },
+            };
+            match result {
+                Ok(w) => {
+                    out.insert(name.clone(), w);
+                    break;
+                }
+                Err(WriteError::Stale | WriteError::Exists | WriteError::Missing) if attempt < 8 => {
+                    cache.sync().await?;
+                }
+                Err(WriteError::Api(e)) => return Err(e),
+                Err(_) => {
+                    return Err(crate::error::ApiError::Internal(format!(
+                        "{key} keeps changing concurrently"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn log_write(key: &str, e: WriteError) {
@@ -154,5 +299,5 @@ pub async fn remove_all(
     repository: &str,
     now: &str,
 ) -> Changes {
-    reconcile(state, strategy, namespace, repository, Desired::new(), now).await
+    reconcile(state, strategy, namespace, repository, Desired::new(), now, u64::MAX).await
 }

@@ -223,6 +223,47 @@ impl CachedRepo {
             .map_err(|e| local_error(&self.shared.dir, "discovering packages", &e))
     }
 
+    /// The commit a user-given ref names in the cache: a tag, a branch, or a
+    /// commit id (clone from an unregistered repository). No network.
+    pub fn resolve(&self, name: &str) -> Result<Option<String>, GitError> {
+        let reader = self.reader()?;
+        let repo = reader
+            .as_ref()
+            .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        let name = name.trim_start_matches("refs/heads/").trim_start_matches("refs/tags/");
+        for candidate in [format!("refs/tags/{name}"), format!("refs/remotes/origin/{name}")] {
+            if let Ok(r) = repo.find_reference(&candidate)
+                && let Ok(c) = r.peel_to_commit()
+            {
+                return Ok(Some(c.id().to_string()));
+            }
+        }
+        match git2::Oid::from_str(name).ok().and_then(|o| repo.find_commit(o).ok()) {
+            Some(c) if name.len() >= 7 => Ok(Some(c.id().to_string())),
+            _ => Ok(None),
+        }
+    }
+
+    /// Every revision of one package (`package_path` relative to
+    /// `spec.directory`) from the local cache: the targeted refresh after a
+    /// write, whose cost does not grow with the rest of the repository.
+    pub fn discover_package(&self, package_path: &str) -> Result<Vec<DiscoveredRevision>, GitError> {
+        let full = self.full_path(package_path);
+        let _span = tracing::debug_span!("git.discover_package", url = %self.spec.url, package = %full).entered();
+        let reader = self.reader()?;
+        let repo = reader
+            .as_ref()
+            .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        let mut memo = lock(&self.shared.memo);
+        let _r = self
+            .shared
+            .refs_lock
+            .read()
+            .unwrap_or_else(|p| p.into_inner());
+        discovery::discover_package(repo, &mut memo, &self.spec, &full)
+            .map_err(|e| local_error(&self.shared.dir, "discovering a package", &e))
+    }
+
     /// The files of one package revision (path relative to the package root →
     /// UTF-8 content); binary (non-UTF-8) files are skipped with a warning. No network.
     pub fn read_package(

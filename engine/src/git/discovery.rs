@@ -164,6 +164,103 @@ pub(crate) fn discover(
     })
 }
 
+/// Every revision of the one package at `full` (directory included): its
+/// placeholder on the branch, tags, drafts and proposals, with deletion
+/// markers applied. What a write needs to refresh that package's objects
+/// without discovering the whole repository.
+pub(crate) fn discover_package(
+    repo: &Repository,
+    memo: &mut Memo,
+    spec: &RepoSpec,
+    full: &str,
+) -> Result<Vec<DiscoveredRevision>, git2::Error> {
+    let directory = spec.directory.trim_matches('/').to_string();
+    let Some(rel) = relative(&directory, full) else {
+        return Ok(Vec::new());
+    };
+    let branch_ref = format!("refs/remotes/origin/{}", spec.branch);
+    let named: HashSet<String> = HashSet::from([full.to_string()]);
+    let mut deletion_proposed = HashSet::new();
+    let mut out = Vec::new();
+    let globs = [
+        format!("refs/tags/{full}/*"),
+        format!("refs/remotes/origin/drafts/{full}/*"),
+        format!("refs/remotes/origin/proposed/{full}/*"),
+        format!("refs/remotes/origin/deletionProposed/{full}/*"),
+    ];
+    for glob in &globs {
+        for r in repo.references_glob(glob)? {
+            let r = r?;
+            let Ok(name) = r.name() else { continue };
+            // Only this package's refs, not those of packages nested below it.
+            let Some((prefix, last)) = name.rsplit_once('/') else { continue };
+            if Some(prefix) != glob.strip_suffix("/*") || last.is_empty() {
+                continue;
+            }
+            if let Some(rest) = name.strip_prefix("refs/remotes/origin/deletionProposed/") {
+                deletion_proposed.insert(rest.to_string());
+                continue;
+            }
+            let Some(kind) = classify(name, &branch_ref) else { continue };
+            let commit = match r.peel(ObjectType::Commit) {
+                Ok(c) => c.id(),
+                Err(e) if e.class() == git2::ErrorClass::Odb => return Err(e),
+                Err(_) => continue,
+            };
+            out.extend(from_ref(repo, memo, spec, &directory, &named, &kind, commit)?);
+        }
+    }
+    if let Ok(head) = repo.refname_to_id(&branch_ref) {
+        let root = repo.find_commit(head)?.tree_id();
+        if let Some((tree, kptfile)) = package_at(repo, root, full)? {
+            let latest = trailers::latest_package_commits(repo, memo, &named, head, &[full.to_string()])?
+                .into_iter()
+                .next()
+                .flatten();
+            let trailer_ws = match latest {
+                Some(c) => commit_info(repo, memo, c)?
+                    .trailers
+                    .iter()
+                    .find(|t| t.package == full && !t.workspace_name.is_empty())
+                    .map(|t| t.workspace_name.clone()),
+                None => None,
+            };
+            let ws_for_tasks = trailer_ws.unwrap_or_else(|| spec.branch.clone());
+            let task = trailers::creation_task(repo, memo, &named, head, full, &ws_for_tasks)?;
+            out.push(build(
+                repo,
+                memo,
+                spec,
+                &rel,
+                spec.branch.clone(),
+                -1,
+                Lifecycle::Published,
+                &spec.branch,
+                head,
+                tree,
+                kptfile,
+                task,
+                Some(latest.unwrap_or(head)),
+            )?);
+        }
+    }
+    out.retain(|r| r.package_path == rel);
+    for rev in &mut out {
+        if rev.lifecycle == Lifecycle::Published {
+            let suffix = if rev.revision > 0 {
+                format!("{full}/v{}", rev.revision)
+            } else {
+                format!("{full}/{}", rev.workspace)
+            };
+            if deletion_proposed.contains(&suffix) {
+                rev.lifecycle = Lifecycle::DeletionProposed;
+            }
+        }
+    }
+    out.sort_by(|a, b| a.git_ref.cmp(&b.git_ref));
+    Ok(out)
+}
+
 /// The revisions one ref gives (a tag or draft gives at most one).
 fn from_ref(
     repo: &Repository,

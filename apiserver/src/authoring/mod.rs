@@ -1,0 +1,87 @@
+//! Writes of PackageRevisions and their resources (porch-api.md §3, §6):
+//! create with a task, resource updates with render, propose/reject,
+//! approval, deletion proposals and deletion. Git is the truth: each write
+//! goes to the repository first (compare-and-swap pushes, so concurrent
+//! writers on any replica never both win), then the objects of that one
+//! package are refreshed in the Store, which makes the change — and its
+//! watch events — visible before the response.
+
+mod approval;
+mod create;
+mod delete;
+mod refresh;
+mod repo;
+mod resources;
+mod update;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::error::ApiError;
+use crate::registry::Backend;
+use crate::rest::Ctx;
+use crate::storage::cache::Cached;
+
+pub use delete::check as check_delete;
+pub use repo::RepoHandle;
+
+/// Where PackageRevision writes go.
+pub struct PackageRevisionBackend;
+
+#[async_trait::async_trait]
+impl Backend for PackageRevisionBackend {
+    async fn create(&self, ctx: &Ctx, obj: Value) -> Result<Arc<Cached>, ApiError> {
+        create::create(ctx, obj).await
+    }
+
+    async fn update(&self, ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cached>, ApiError> {
+        update::update(ctx, old, new).await
+    }
+
+    async fn delete(&self, ctx: &Ctx, old: &Arc<Cached>) -> Result<Arc<Cached>, ApiError> {
+        delete::delete(ctx, old).await
+    }
+}
+
+/// Where PackageRevisionResources writes go (only updates exist).
+pub struct ResourcesBackend;
+
+#[async_trait::async_trait]
+impl Backend for ResourcesBackend {
+    async fn create(&self, _ctx: &Ctx, _obj: Value) -> Result<Arc<Cached>, ApiError> {
+        Err(ApiError::MethodNotAllowed(
+            "packagerevisionresources are created with their packagerevision".into(),
+        ))
+    }
+
+    async fn update(&self, ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cached>, ApiError> {
+        resources::update(ctx, old, new).await
+    }
+
+    async fn delete(&self, _ctx: &Ctx, _old: &Arc<Cached>) -> Result<Arc<Cached>, ApiError> {
+        Err(ApiError::MethodNotAllowed(
+            "packagerevisionresources are deleted with their packagerevision".into(),
+        ))
+    }
+}
+
+/// A string field of a JSON object.
+fn text<'a>(v: &'a Value, pointer: &str) -> &'a str {
+    v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+}
+
+/// The request user as commit author (Porch: name = email = username).
+fn author(ctx: &Ctx) -> Option<String> {
+    Some(ctx.user.name.clone()).filter(|n| !n.is_empty())
+}
+
+/// Run blocking git or render work off the async threads.
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(format!("{what}: {e}")))
+}
