@@ -117,6 +117,11 @@ fn draft(repo: &str, pkg: &str, ws: &str, task: Option<Value>) -> Value {
     pr
 }
 
+/// The start of a long body, for assertion messages.
+fn short(s: &str) -> &str {
+    &s[..s.len().min(1500)]
+}
+
 fn body(r: &Response) -> Value {
     serde_json::from_str(&r.body).unwrap_or(Value::Null)
 }
@@ -215,4 +220,225 @@ fn init_propose_approve_delete_as_porch_writes_git() {
     assert_eq!(r.code, 404);
     let r = refs(&bare);
     assert!(!r.iter().any(|x| x.contains("empty-package/v1")), "{r:?}");
+}
+
+fn clone_task(upstream: &str) -> Value {
+    json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": upstream}}}})
+}
+
+#[test]
+fn clone_copy_and_upgrade_from_registered_blueprints() {
+    let e = Env::new();
+    let bp = e.blueprints();
+    let bare = e.porch_test("porch-test");
+    e.register("default", "test-blueprints", &bp, "");
+    e.register("default", "porch-test", &bare, "");
+
+    // From the placeholder: 422 naming it.
+    let r = e.create("default", &draft("porch-test", "istions", "ws", Some(clone_task("test-blueprints.basens.main"))));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("placeholder package revision"), "{}", r.body);
+
+    // Clone basens v1: Kptfile renamed and pointed at the upstream.
+    let r = e.create("default", &draft("porch-test", "istions", "test-workspace", Some(clone_task("test-blueprints.basens.v1"))));
+    assert_eq!(r.code, 201, "{}", r.body);
+    let name = "porch-test.istions.test-workspace";
+    let kf = kptfile(&e, "default", name);
+    assert!(kf.contains("name: istions"), "{kf}");
+    let url = bp.display().to_string();
+    assert!(kf.contains(&format!("upstream:\n  type: git\n  git:\n    repo: {url}\n    directory: basens\n    ref: basens/v1")), "{kf}");
+    assert!(kf.contains("upstreamLock:\n  type: git\n  git:\n"), "{kf}");
+    let commit = g::git(&bp, &["rev-parse", "basens/v1^{commit}"]);
+    assert!(kf.contains(&format!("commit: {}", commit.trim())), "{kf}");
+    let pr = e.get("default", "packagerevisions", name);
+    assert_eq!(pr["status"]["upstreamLock"]["git"]["ref"], "basens/v1", "{pr}");
+    assert_eq!(pr["spec"]["tasks"][0]["clone"]["upstreamRef"]["upstreamRef"]["name"], "test-blueprints.basens.v1");
+    let prr = e.get("default", "packagerevisionresources", name);
+    let ns = prr["spec"]["resources"]["namespace.yaml"].as_str().unwrap_or_default();
+    assert!(ns.contains("internal.kpt.dev/upstream-identifier: '|Namespace|default|example'"), "{ns}");
+
+    // A second clone of the package: 409 with Porch's text.
+    let r = e.create("default", &draft("porch-test", "istions", "other", Some(clone_task("test-blueprints.basens.v1"))));
+    assert_eq!(r.code, 409, "{}", r.body);
+    assert!(r.body.contains("make subsequent revisions using `copy`"), "{}", r.body);
+
+    // Copy: from another package → 422; from an unpublished one → 422.
+    let copy = |src: &str, _ws: &str| json!({"type": "edit", "edit": {"sourceRef": {"name": src}}});
+    let r = e.create("default", &draft("porch-test", "istions", "copy", Some(copy("test-blueprints.basens.v1", "copy"))));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("source revision must be from same package porch-test/istions"), "{}", r.body);
+    let r = e.create("default", &draft("porch-test", "istions", "copy", Some(copy(name, "copy"))));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("source revision must be published"), "{}", r.body);
+    let published = e.publish("default", name);
+    assert_eq!(published["spec"]["revision"], 1);
+    let r = e.create("default", &draft("porch-test", "istions", "copy", Some(copy(name, "copy"))));
+    assert_eq!(r.code, 201, "{}", r.body);
+    let copied = body(&r);
+    assert_eq!(copied["spec"]["tasks"].as_array().map(Vec::len), Some(1));
+    assert_eq!(copied["spec"]["tasks"][0]["edit"]["sourceRef"]["name"], name);
+    assert_eq!(kptfile(&e, "default", "porch-test.istions.copy"), kptfile(&e, "default", name));
+
+    // Upgrade the published clone from basens v1 to v2 (resource-merge by default).
+    let upgrade = json!({"type": "upgrade", "upgrade": {
+        "oldUpstreamRef": {"name": "test-blueprints.basens.v1"},
+        "newUpstreamRef": {"name": "test-blueprints.basens.v2"},
+        "localPackageRevisionRef": {"name": name}}});
+    let r = e.create("default", &draft("porch-test", "istions", "upgrade", Some(upgrade.clone())));
+    assert_eq!(r.code, 201, "{}", r.body);
+    let prr = e.get("default", "packagerevisionresources", "porch-test.istions.upgrade");
+    assert!(prr["spec"]["resources"]["resourcequota.yaml"].is_string(), "{prr}");
+    let kf = kptfile(&e, "default", "porch-test.istions.upgrade");
+    assert!(kf.contains("ref: basens/v2"), "{kf}");
+    let mut bad = upgrade.clone();
+    bad["upgrade"]["newUpstreamRef"]["name"] = json!("test-blueprints.basens.main");
+    let r = e.create("default", &draft("porch-test", "istions", "upgrade-2", Some(bad)));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("placeholder package revision"), "{}", r.body);
+
+    // basens v2 is the new upstream of the upgrade: its deletion is refused;
+    // the local revision of an upgrade is no upstream and may go.
+    let r = e.lifecycle("default", "test-blueprints.basens.v2", "DeletionProposed", true);
+    assert_eq!(r.code, 200, "{}", r.body);
+    let r = e.req("DELETE", &format!("{API}/default/packagerevisions/test-blueprints.basens.v2"), None);
+    assert_eq!(r.code, 403, "{}", r.body);
+    assert!(r.body.contains("cannot delete package revision, it is referenced as upstream by: porch-test.istions.upgrade"), "{}", r.body);
+    let r = e.lifecycle("default", name, "DeletionProposed", true);
+    assert_eq!(r.code, 200, "{}", r.body);
+    let r = e.req("DELETE", &format!("{API}/default/packagerevisions/{name}"), None);
+    assert_eq!(r.code, 200, "{}", r.body);
+
+    // Clone into a deployment repository from an unregistered git URL.
+    let deploy = e.porch_test("deploy");
+    e.register("default", "deploy", &deploy, "  deployment: true\n");
+    let inline = json!({"type": "clone", "clone": {"upstreamRef": {"type": "git", "git": {
+        "repo": url, "ref": "basens/v1", "directory": "/basens"}}}});
+    let r = e.create("default", &draft("deploy", "istions-deployment", "v1", Some(inline)));
+    assert_eq!(r.code, 201, "{}", r.body);
+    let prr = e.get("default", "packagerevisionresources", "deploy.istions-deployment.v1");
+    let ctx = prr["spec"]["resources"]["package-context.yaml"].as_str().unwrap_or_default();
+    assert!(ctx.contains("name: istions-deployment"), "{ctx}");
+    assert!(ctx.contains("kptfile.kpt.dev"), "{ctx}");
+
+    // From an unreachable upstream: refused, and nothing is left behind.
+    let port = porch_testkit::git::closed_port();
+    let gone = json!({"type": "clone", "clone": {"upstreamRef": {"type": "git", "git": {
+        "repo": format!("http://127.0.0.1:{port}/x.git"), "ref": "main", "directory": "/"}}}});
+    let r = e.create("default", &draft("deploy", "unreachable", "v1", Some(gone)));
+    assert!(r.code >= 400 && r.code < 600 && r.code != 500, "{} {}", r.code, r.body);
+    let r = e.req("GET", &format!("{API}/default/packagerevisions/deploy.unreachable.v1"), None);
+    assert_eq!(r.code, 404);
+}
+
+/// Append a mutator to the Kptfile of a PRR object.
+fn add_mutator(prr: &mut Value, mutator: &str) {
+    let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().to_string();
+    let kf = if kf.contains("pipeline:") {
+        kf.replace("  mutators:\n", &format!("  mutators:\n{mutator}"))
+    } else {
+        format!("{kf}pipeline:\n  mutators:\n{mutator}")
+    };
+    prr["spec"]["resources"]["Kptfile"] = json!(kf);
+}
+
+const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: test-data\ndata:\n  key: before-render\n";
+
+#[test]
+fn resources_render_and_render_failures() {
+    let e = Env::new();
+    let bare = e.porch_test("porch-test");
+    e.register("default", "porch-test", &bare, "");
+    for ws in ["ok", "fail", "push", "save"] {
+        let r = e.create("default", &draft("porch-test", &format!("pkg-{ws}"), ws, None));
+        assert_eq!(r.code, 201, "{}", r.body);
+    }
+    let path = |n: &str| format!("{API}/default/packagerevisionresources/{n}");
+
+    // An unchanged PUT is fine and renders nothing new.
+    let prr = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
+    let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&prr));
+    assert_eq!(r.code, 200, "{}", r.body);
+    assert!(body(&r)["status"]["renderStatus"]["error"].as_str().unwrap_or_default().is_empty());
+
+    // Without resourceVersion: 422; with a stale one: 409.
+    let mut no_rv = prr.clone();
+    no_rv["metadata"].as_object_mut().unwrap().remove("resourceVersion");
+    let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&no_rv));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("resourceVersion must be specified for an update"), "{}", r.body);
+    let mut stale = prr.clone();
+    stale["metadata"]["resourceVersion"] = json!("1");
+    let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&stale));
+    assert_eq!(r.code, 409, "{}", r.body);
+    assert!(r.body.contains("the object has been modified; please apply your changes to the latest version and try again"), "{}", r.body);
+
+    // set-annotations renders in process; a 5 MiB value round-trips.
+    let big = "x".repeat(5 * 1024 * 1024);
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
+    add_mutator(&mut prr, "  - image: ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4\n    configMap:\n      color: red\n      fruit: apple\n");
+    prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
+    prr["spec"]["resources"]["large.yaml"] = json!(format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: large\ndata:\n  value: {big}\n"));
+    let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&prr));
+    assert_eq!(r.code, 200, "{}", short(&r.body));
+    let out = body(&r);
+    assert_eq!(out["status"]["renderStatus"]["result"]["exitCode"], 0, "{}", out["status"]);
+    let cm = out["spec"]["resources"]["configmap.yaml"].as_str().unwrap_or_default();
+    assert!(cm.contains("color: red") && cm.contains("fruit: apple"), "{cm}");
+    let stored = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
+    assert_eq!(stored["spec"]["resources"]["configmap.yaml"], out["spec"]["resources"]["configmap.yaml"]);
+    let large = stored["spec"]["resources"]["large.yaml"].as_str().unwrap_or_default();
+    assert!(large.contains(&big), "large value lost");
+    let kf = stored["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default();
+    assert!(kf.contains("type: Rendered"), "{kf}");
+    let msg = g::git(&bare, &["log", "-1", "--format=%B", "drafts/pkg-ok/ok"]);
+    assert!(msg.starts_with("Rendering package") && msg.contains(r#""task":{"type":"render"}"#), "{msg}");
+    // The PR moved with its resources (same resourceVersion).
+    let pr = e.get("default", "packagerevisions", "porch-test.pkg-ok.ok");
+    assert_eq!(pr["metadata"]["resourceVersion"], stored["metadata"]["resourceVersion"]);
+
+    // A failing function: 422, nothing saved.
+    let broken = "  - image: quay.io/invalid/nonexistent-fn:v0.0.1\n";
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-fail.fail");
+    add_mutator(&mut prr, broken);
+    prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
+    let r = e.req("PUT", &path("porch-test.pkg-fail.fail"), Some(&prr));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("error rendering package in kpt function pipeline. Package NOT pushed to remote. Fix locally (until 'kpt fn render' succeeds) and retry."), "{}", r.body);
+    let after = e.get("default", "packagerevisionresources", "porch-test.pkg-fail.fail");
+    assert!(after["spec"]["resources"]["configmap.yaml"].is_null());
+
+    // push-on-render-failure: saved unrendered, error still returned.
+    e.k.run(&["annotate", "packagerevisions.v1alpha1.porch.kpt.dev", "porch-test.pkg-push.push", "porch.kpt.dev/push-on-render-failure=true"]).ok();
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-push.push");
+    add_mutator(&mut prr, broken);
+    prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
+    let r = e.req("PUT", &path("porch-test.pkg-push.push"), Some(&prr));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("Package pushed to remote despite render failure"), "{}", r.body);
+    let after = e.get("default", "packagerevisionresources", "porch-test.pkg-push.push");
+    assert!(after["spec"]["resources"]["configmap.yaml"].as_str().unwrap_or_default().contains("key: before-render"));
+    assert!(after["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().contains("nonexistent-fn"));
+
+    // … and with kpt's save-on-render-failure, partially rendered.
+    e.k.run(&["annotate", "packagerevisions", "porch-test.pkg-save.save", "porch.kpt.dev/push-on-render-failure=true"]).ok();
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-save.save");
+    let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().replace(
+        "  annotations:\n",
+        "  annotations:\n    kpt.dev/save-on-render-failure: \"true\"\n",
+    );
+    prr["spec"]["resources"]["Kptfile"] = json!(kf);
+    add_mutator(&mut prr, &format!("  - image: ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4\n    configMap:\n      render-test: partial\n{broken}"));
+    prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
+    let r = e.req("PUT", &path("porch-test.pkg-save.save"), Some(&prr));
+    assert_eq!(r.code, 422, "{}", r.body);
+    let after = e.get("default", "packagerevisionresources", "porch-test.pkg-save.save");
+    assert!(after["spec"]["resources"]["configmap.yaml"].as_str().unwrap_or_default().contains("render-test: partial"), "{after}");
+
+    // Resources of a non-draft: 422.
+    e.publish("default", "porch-test.pkg-ok.ok");
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
+    prr["spec"]["resources"]["new.yaml"] = json!(CONFIG_MAP);
+    let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&prr));
+    assert_eq!(r.code, 422, "{}", short(&r.body));
+    assert!(r.body.contains("resources can only be changed while the revision is Draft"), "{}", short(&r.body));
 }
