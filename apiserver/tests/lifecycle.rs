@@ -442,3 +442,112 @@ fn resources_render_and_render_failures() {
     assert_eq!(r.code, 422, "{}", short(&r.body));
     assert!(r.body.contains("resources can only be changed while the revision is Draft"), "{}", short(&r.body));
 }
+
+#[test]
+fn metadata_latest_label_finalizers_readiness_and_events() {
+    let e = Env::new();
+    let bare = e.porch_test("porch-test");
+    let bp = e.blueprints();
+    e.namespace("meta");
+    e.register("meta", "porch-test", &bare, "");
+    e.register("meta", "test-blueprints", &bp, "");
+    let watch = e.k.spawn(&["get", "packagerevisions", "-n", "meta", "--watch", "--output-watch-events", "-o", "custom-columns=TYPE:.type,NAME:.object.metadata.name,LC:.object.spec.lifecycle,LATEST:.object.metadata.labels.kpt\\.dev/latest-revision"]);
+
+    // Labels and annotations given at create survive propose and approve.
+    let mut pr = draft("porch-test", "pkg", "v1", None);
+    pr["metadata"]["labels"] = json!({"kpt.dev/label": "foo", "other": "x"});
+    pr["metadata"]["annotations"] = json!({"note": "kept"});
+    assert_eq!(e.create("meta", &pr).code, 201);
+    let mut with_latest = draft("porch-test", "pkg", "v9", None);
+    with_latest["metadata"]["labels"] = json!({"kpt.dev/latest-revision": "true"});
+    let r = e.create("meta", &with_latest);
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("label is managed by porch and cannot be set by users"), "{}", r.body);
+    let v1 = e.publish("meta", "porch-test.pkg.v1");
+    assert_eq!(v1["metadata"]["labels"]["kpt.dev/label"], "foo", "{v1}");
+    assert_eq!(v1["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
+    assert_eq!(v1["metadata"]["annotations"]["note"], "kept");
+    // Users cannot change the latest label; other metadata changes persist (kubectl label).
+    let mut changed = e.get("meta", "packagerevisions", "porch-test.pkg.v1");
+    changed["metadata"]["labels"]["kpt.dev/latest-revision"] = json!("false");
+    let r = e.req("PUT", &format!("{API}/meta/packagerevisions/porch-test.pkg.v1"), Some(&changed));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("cannot be modified by users"), "{}", r.body);
+    e.k.run(&["label", "-n", "meta", "packagerevision", "porch-test.pkg.v1", "other-", "added=yes"]).ok();
+    let got = e.get("meta", "packagerevisions", "porch-test.pkg.v1");
+    assert_eq!(got["metadata"]["labels"]["added"], "yes");
+    assert!(got["metadata"]["labels"]["other"].is_null());
+    assert_eq!(got["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
+    // Selectors.
+    let names = |q: &str| -> Vec<String> {
+        e.list("meta", q).iter().map(|p| p["metadata"]["name"].as_str().unwrap_or_default().to_string()).collect()
+    };
+    assert_eq!(names("?labelSelector=kpt.dev/label%3Dfoo"), ["porch-test.pkg.v1"]);
+    assert!(names("?labelSelector=kpt.dev/label%3Dbar").is_empty());
+    assert_eq!(names("?labelSelector=kpt.dev/latest-revision%3Dtrue&fieldSelector=spec.repository%3Dporch-test"), ["porch-test.pkg.v1"]);
+    assert_eq!(names("?fieldSelector=spec.packageName%3Dpkg,spec.revision%3D1"), ["porch-test.pkg.v1"]);
+
+    // A copy becomes latest; deleting it moves the label back.
+    let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": "porch-test.pkg.v1"}}});
+    assert_eq!(e.create("meta", &draft("porch-test", "pkg", "v2", Some(copy))).code, 201);
+    let v2 = e.publish("meta", "porch-test.pkg.v2");
+    assert_eq!(v2["spec"]["revision"], 2);
+    assert_eq!(v2["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
+    assert!(e.get("meta", "packagerevisions", "porch-test.pkg.v1")["metadata"]["labels"]["kpt.dev/latest-revision"].is_null());
+    let r = e.lifecycle("meta", "porch-test.pkg.v2", "DeletionProposed", false);
+    assert_eq!(r.code, 200, "{}", r.body);
+    e.k.run(&["delete", "-n", "meta", "packagerevision", "porch-test.pkg.v2"]).ok();
+    assert_eq!(e.get("meta", "packagerevisions", "porch-test.pkg.v1")["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
+    let pkg = e.get("meta", "packages", "porch-test.pkg");
+    assert_eq!(pkg["status"]["latestRevision"], 1);
+
+    // Finalizers: delete waits for them; removing the last one deletes in git.
+    assert_eq!(e.create("meta", &draft("porch-test", "fin", "ws", None)).code, 201);
+    e.k.run(&["patch", "-n", "meta", "packagerevision", "porch-test.fin.ws", "--type=merge", "-p", r#"{"metadata":{"finalizers":["foo-finalizer"]}}"#]).ok();
+    e.k.run(&["delete", "-n", "meta", "packagerevision", "porch-test.fin.ws", "--wait=false"]).ok();
+    let fin = e.get("meta", "packagerevisions", "porch-test.fin.ws");
+    assert!(fin["metadata"]["deletionTimestamp"].is_string(), "{fin}");
+    assert!(refs(&bare).contains(&"refs/heads/drafts/fin/ws".to_string()));
+    e.k.run(&["patch", "-n", "meta", "packagerevision", "porch-test.fin.ws", "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]).ok();
+    let r = e.req("GET", &format!("{API}/meta/packagerevisions/porch-test.fin.ws"), None);
+    assert_eq!(r.code, 404, "{}", r.body);
+    assert!(!refs(&bare).contains(&"refs/heads/drafts/fin/ws".to_string()));
+
+    // Readiness gates: approval refused until the condition holds.
+    let clone = json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": "test-blueprints.unready.v1"}}}});
+    assert_eq!(e.create("meta", &draft("porch-test", "unready", "ws", Some(clone))).code, 201);
+    let name = "porch-test.unready.ws";
+    let pr = e.get("meta", "packagerevisions", name);
+    assert_eq!(pr["spec"]["readinessGates"][0]["conditionType"], "nephio.org.Specializer.specialize", "{pr}");
+    assert_eq!(e.lifecycle("meta", name, "Proposed", false).code, 200);
+    let r = e.lifecycle("meta", name, "Published", true);
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("nephio.org.Specializer.specialize") && r.body.contains("readiness gates not satisfied"), "{}", r.body);
+    // Back to Draft, set the condition through the PR (written into the Kptfile), approve.
+    assert_eq!(e.lifecycle("meta", name, "Draft", true).code, 200);
+    let mut pr = e.get("meta", "packagerevisions", name);
+    pr["status"]["conditions"] = json!([{"type": "nephio.org.Specializer.specialize", "status": "True", "reason": "Done"}]);
+    let r = e.req("PUT", &format!("{API}/meta/packagerevisions/{name}"), Some(&pr));
+    assert_eq!(r.code, 200, "{}", r.body);
+    assert!(kptfile(&e, "meta", name).contains("status: 'True'"), "{}", kptfile(&e, "meta", name));
+    let published = e.publish("meta", name);
+    assert_eq!(published["spec"]["revision"], 1);
+
+    // Events: ADDED on create, MODIFIED for lifecycle and latest moves, DELETED.
+    let mut w = watch;
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let _ = w.wait(std::time::Duration::from_millis(10));
+    let events = w.stdout();
+    let has = |t: &str, n: &str, rest: &str| {
+        events.lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.first() == Some(&t) && f.get(1) == Some(&n) && rest.split_whitespace().zip(f.iter().skip(2)).all(|(a, b)| a == *b)
+        })
+    };
+    assert!(has("ADDED", "porch-test.pkg.v1", "Draft"), "{events}");
+    assert!(has("MODIFIED", "porch-test.pkg.v1", "Proposed"), "{events}");
+    assert!(has("MODIFIED", "porch-test.pkg.v1", "Published true"), "{events}");
+    assert!(has("MODIFIED", "porch-test.pkg.v1", "Published <none>"), "{events}");
+    assert!(has("DELETED", "porch-test.pkg.v2", ""), "{events}");
+    assert!(has("DELETED", "porch-test.fin.ws", ""), "{events}");
+}
