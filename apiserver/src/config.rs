@@ -73,6 +73,9 @@ pub struct Config {
     /// Create and register an example blueprint repository on first start.
     #[arg(long)]
     pub demo: bool,
+    /// Expiry of a package revision operation lock whose holder died (flag; tests set it low).
+    #[arg(long, value_parser = parse_duration, default_value = "2m")]
+    pub operation_lock_ttl: Duration,
     /// Address of a `porch-fn-runner` (host:port) for functions that are not builtins.
     #[arg(long, env = "PORCH_FUNCTION_RUNNER")]
     pub function_runner: Option<String>,
@@ -206,6 +209,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         options: RestOptions {
             max_body: config.max_request_body_bytes,
             bookmark_interval: config.bookmark_interval,
+            operation_lock_ttl: config.operation_lock_ttl,
         },
         auth: Authenticator::standalone(&creds.admin_token),
         git: Some(Arc::clone(&git)),

@@ -16,6 +16,8 @@ pub struct RestOptions {
     pub max_body: usize,
     /// Period of BOOKMARK events for watches that allow them.
     pub bookmark_interval: Duration,
+    /// How long a package revision operation lock lives if its holder dies.
+    pub operation_lock_ttl: Duration,
 }
 
 /// Everything a request handler needs.

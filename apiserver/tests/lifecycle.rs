@@ -551,3 +551,92 @@ fn metadata_latest_label_finalizers_readiness_and_events() {
     assert!(has("DELETED", "porch-test.pkg.v2", ""), "{events}");
     assert!(has("DELETED", "porch-test.fin.ws", ""), "{events}");
 }
+
+/// Run `f(i)` on `n` threads released together; the HTTP codes, in order.
+fn race(n: usize, f: impl Fn(usize) -> Response + Sync) -> Vec<u16> {
+    let barrier = std::sync::Barrier::new(n);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (f, barrier) = (&f, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    f(i).code
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).collect()
+    })
+}
+
+fn count(codes: &[u16], code: u16) -> usize {
+    codes.iter().filter(|c| **c == code).count()
+}
+
+#[test]
+fn concurrent_writers_one_wins_and_revisions_never_repeat() {
+    let e = Env::new();
+    let bare = e.porch_test("porch-test");
+    e.register("default", "porch-test", &bare, "");
+
+    // Ten creates of one revision: one 201, the rest 409.
+    let codes = race(10, |_| e.create("default", &draft("porch-test", "race", "ws", None)));
+    assert_eq!(count(&codes, 201), 1, "{codes:?}");
+    assert_eq!(count(&codes, 409), 9, "{codes:?}");
+
+    // Fifty updates of one PRR from the same resourceVersion: no lost update.
+    let base = e.get("default", "packagerevisionresources", "porch-test.race.ws");
+    let path = format!("{API}/default/packagerevisionresources/porch-test.race.ws");
+    let codes = race(50, |i| {
+        let mut prr = base.clone();
+        prr["spec"]["resources"]["cm.yaml"] = json!(format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: writer\ndata:\n  who: w{i}\n"));
+        e.req("PUT", &path, Some(&prr))
+    });
+    assert_eq!(count(&codes, 200), 1, "{codes:?}");
+    assert_eq!(count(&codes, 409), 49, "{codes:?}");
+    let winner = codes.iter().position(|c| *c == 200).unwrap_or(usize::MAX);
+    let now = e.get("default", "packagerevisionresources", "porch-test.race.ws");
+    assert!(now["spec"]["resources"]["cm.yaml"].as_str().unwrap_or_default().contains(&format!("who: w{winner}")), "{now}");
+
+    // Two racing proposals: one wins; two racing approvals: one publishes.
+    let codes = race(2, |_| e.lifecycle("default", "porch-test.race.ws", "Proposed", false));
+    assert!(count(&codes, 200) >= 1 && !codes.contains(&500), "{codes:?}");
+    let mut pr = e.get("default", "packagerevisions", "porch-test.race.ws");
+    pr["spec"]["lifecycle"] = json!("Published");
+    let approval = format!("{API}/default/packagerevisions/porch-test.race.ws/approval");
+    let codes = race(2, |_| e.req("PUT", &approval, Some(&pr)));
+    assert_eq!(count(&codes, 200), 1, "{codes:?}");
+    assert_eq!(count(&codes, 409), 1, "{codes:?}");
+
+    // Six drafts of one package approved at once: revisions 2..=7, each once.
+    for i in 0..6 {
+        let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": "porch-test.race.ws"}}});
+        assert_eq!(e.create("default", &draft("porch-test", "race", &format!("c{i}"), Some(copy))).code, 201);
+        assert_eq!(e.lifecycle("default", &format!("porch-test.race.c{i}"), "Proposed", false).code, 200);
+    }
+    let codes = race(6, |i| e.lifecycle("default", &format!("porch-test.race.c{i}"), "Published", true));
+    assert_eq!(count(&codes, 200), 6, "{codes:?}");
+    let mut revisions: Vec<i64> = e
+        .list("default", "?fieldSelector=spec.packageName%3Drace")
+        .iter()
+        .filter_map(|p| p["spec"]["revision"].as_i64())
+        .filter(|r| *r > 0)
+        .collect();
+    revisions.sort();
+    assert_eq!(revisions, [1, 2, 3, 4, 5, 6, 7]);
+    let tags = g::git(&bare, &["tag", "-l", "race/*"]);
+    assert_eq!(tags.lines().count(), 7, "{tags}");
+    // Every tag's commit is on main.
+    for t in tags.lines() {
+        g::git(&bare, &["merge-base", "--is-ancestor", t, "main"]);
+    }
+
+    // Eight deletes of one draft: one 200, the others 409 or 404, and it is gone.
+    assert_eq!(e.create("default", &draft("porch-test", "gone", "ws", None)).code, 201);
+    let path = format!("{API}/default/packagerevisions/porch-test.gone.ws");
+    let codes = race(8, |_| e.req("DELETE", &path, None));
+    assert_eq!(count(&codes, 200), 1, "{codes:?}");
+    assert_eq!(count(&codes, 409) + count(&codes, 404), 7, "{codes:?}");
+    assert_eq!(e.req("GET", &path, None).code, 404);
+    assert!(!refs(&bare).iter().any(|r| r.contains("gone")), "{:?}", refs(&bare));
+}

@@ -9,6 +9,7 @@
 mod approval;
 mod create;
 mod delete;
+mod lock;
 mod refresh;
 mod repo;
 mod resources;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Subject};
 use crate::registry::Backend;
 use crate::rest::Ctx;
 use crate::storage::cache::Cached;
@@ -32,15 +33,37 @@ pub struct PackageRevisionBackend;
 #[async_trait::async_trait]
 impl Backend for PackageRevisionBackend {
     async fn create(&self, ctx: &Ctx, obj: Value) -> Result<Arc<Cached>, ApiError> {
-        create::create(ctx, obj).await
+        let what = format!(
+            "{}-{}-{}-{}",
+            ctx.info.namespace.as_deref().unwrap_or_default(),
+            text(&obj, "/spec/repository"),
+            text(&obj, "/spec/packageName"),
+            text(&obj, "/spec/workspaceName")
+        );
+        let subject = Subject::new("porch.kpt.dev", "packagerevisions", "(new creation)");
+        lock::with_lock(&ctx.state, &what, &subject, async {
+            ctx.sync().await?;
+            create::create(ctx, obj).await
+        })
+        .await
     }
 
     async fn update(&self, ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cached>, ApiError> {
-        update::update(ctx, old, new).await
+        let (what, subject) = lock_of(ctx, old);
+        lock::with_lock(&ctx.state, &what, &subject, async {
+            still_current(ctx, old).await?;
+            update::update(ctx, old, new).await
+        })
+        .await
     }
 
     async fn delete(&self, ctx: &Ctx, old: &Arc<Cached>) -> Result<Arc<Cached>, ApiError> {
-        delete::delete(ctx, old).await
+        let (what, subject) = lock_of(ctx, old);
+        lock::with_lock(&ctx.state, &what, &subject, async {
+            still_current(ctx, old).await?;
+            delete::delete(ctx, old).await
+        })
+        .await
     }
 }
 
@@ -56,13 +79,43 @@ impl Backend for ResourcesBackend {
     }
 
     async fn update(&self, ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cached>, ApiError> {
-        resources::update(ctx, old, new).await
+        let (what, subject) = lock_of(ctx, old);
+        lock::with_lock(&ctx.state, &what, &subject, async {
+            still_current(ctx, old).await?;
+            resources::update(ctx, old, new).await
+        })
+        .await
     }
 
     async fn delete(&self, _ctx: &Ctx, _old: &Arc<Cached>) -> Result<Arc<Cached>, ApiError> {
         Err(ApiError::MethodNotAllowed(
             "packagerevisionresources are deleted with their packagerevision".into(),
         ))
+    }
+}
+
+/// The lock of an existing revision (`<ns>/<name>`, as Porch keys it).
+fn lock_of(ctx: &Ctx, obj: &Cached) -> (String, Subject) {
+    let name = text(&obj.value, "/metadata/name");
+    let ns = ctx.info.namespace.as_deref().unwrap_or_default();
+    (
+        format!("{ns}/{name}"),
+        Subject::new("porch.kpt.dev", "packagerevisions", name),
+    )
+}
+
+/// Under the lock: the revision must not have changed since the request read it.
+async fn still_current(ctx: &Ctx, old: &Cached) -> Result<(), ApiError> {
+    ctx.sync().await?;
+    let name = text(&old.value, "/metadata/name");
+    let key = ctx
+        .source()
+        .def()
+        .key(ctx.info.namespace.as_deref(), name);
+    match ctx.state.objects.cache().get(&key) {
+        Some(c) if c.rv == old.rv => Ok(()),
+        Some(_) => Err(ApiError::stale(ctx.subject(name))),
+        None => Err(ApiError::NotFound(ctx.subject(name))),
     }
 }
 

@@ -27,8 +27,11 @@ use super::refs;
 use super::trailers::Trailer;
 use push::{Expect, PushFailure, RefUpdate};
 
-/// Porch's `--repo-operation-retry-attempts` default.
-const RETRY_ATTEMPTS: u32 = 3;
+/// Rebuild-and-retry rounds of a branch write that lost a race. Porch stops
+/// after 3 (`--repo-operation-retry-attempts`); a lost race here only means
+/// another approval landed first, so porch-rs keeps going (with jittered
+/// backoff) until the operation's time budget is spent.
+const RETRY_ATTEMPTS: u32 = 30;
 
 /// A draft or proposed branch as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -468,12 +471,20 @@ fn package_of(git_ref: &str) -> Result<String, GitError> {
     }
 }
 
-/// Porch's backoff: 200 ms × attempt, 1 s × attempt after a hook decline.
+/// Backoff after a lost race: short and jittered (racing writers spread
+/// out instead of colliding again), capped; 1 s × attempt after a hook
+/// decline, as Porch.
 fn backoff(attempt: u32, why: &str) {
-    let unit = if why.contains("pre-receive hook declined") {
-        1000
-    } else {
-        200
-    };
-    std::thread::sleep(Duration::from_millis(unit * u64::from(attempt)));
+    if why.contains("pre-receive hook declined") {
+        std::thread::sleep(Duration::from_millis(1000 * u64::from(attempt.min(5))));
+        return;
+    }
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0)
+            % 50,
+    );
+    std::thread::sleep(Duration::from_millis((20 * u64::from(attempt.min(10))) + jitter));
 }
