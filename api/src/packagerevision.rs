@@ -47,7 +47,8 @@ pub struct PackageRevisionSpec {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub workspace_name: String,
     /// Revision identifies the version of the package: 0 for drafts, -1 for placeholders, 1.. when published.
-    #[serde(default)]
+    /// Omitted when 0, as Porch (Go's `omitempty`): clients print `<none>` for drafts.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub revision: i64,
     /// Parent references a package that provides resources to us (deprecated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -320,8 +321,8 @@ pub struct PackageRevisionResourcesSpec {
     /// WorkspaceName identifies the revision of the package.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub workspace_name: String,
-    /// Revision of the package.
-    #[serde(default)]
+    /// Revision of the package (omitted when 0, as Porch).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub revision: i64,
     /// RepositoryName is the name of the Repository object containing this package.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -391,4 +392,9 @@ pub struct PackageStatus {
     /// LatestRevision identifies the package revision that is the latest published package revision belonging to this package.
     #[serde(default)]
     pub latest_revision: i64,
+}
+
+/// Go's `omitempty` for integers.
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }

@@ -3,6 +3,7 @@
 //! porch-rs's stricter codes, and what git holds afterwards.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use porch_testkit::git as g;
 use porch_testkit::kubectl::Kubectl;
@@ -21,7 +22,10 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
-        let s = Server::start(BIN, &["--repo-sync-interval", "500ms", "--git-timeout", "5s"]);
+        let s = Server::start(
+            BIN,
+            &["--repo-sync-interval", "500ms", "--git-timeout", "5s", "--operation-lock-ttl", "3s"],
+        );
         let k = Kubectl::new(32, &s.kubeconfig());
         Env {
             s,
@@ -151,7 +155,7 @@ fn init_propose_approve_delete_as_porch_writes_git() {
     let name = "porch-test.empty-package.test-workspace";
     let pr = e.get("default", "packagerevisions", name);
     assert_eq!(pr["spec"]["lifecycle"], "Draft");
-    assert_eq!(pr["spec"]["revision"], 0);
+    assert!(pr["spec"]["revision"].is_null(), "revision 0 is omitted: {pr}");
     assert_eq!(pr["spec"]["tasks"][0]["type"], "init");
     assert_eq!(
         pr["metadata"]["uid"],
@@ -334,6 +338,12 @@ fn clone_copy_and_upgrade_from_registered_blueprints() {
 fn add_mutator(prr: &mut Value, mutator: &str) {
     let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().to_string();
     let kf = if kf.contains("pipeline:") {
+        // Follow the file's list indentation.
+        let mutator = if kf.contains("  mutators:\n    - ") {
+            mutator.lines().map(|l| format!("  {l}\n")).collect::<String>()
+        } else {
+            mutator.to_string()
+        };
         kf.replace("  mutators:\n", &format!("  mutators:\n{mutator}"))
     } else {
         format!("{kf}pipeline:\n  mutators:\n{mutator}")
@@ -639,4 +649,293 @@ fn concurrent_writers_one_wins_and_revisions_never_repeat() {
     assert_eq!(count(&codes, 409) + count(&codes, 404), 7, "{codes:?}");
     assert_eq!(e.req("GET", &path, None).code, 404);
     assert!(!refs(&bare).iter().any(|r| r.contains("gone")), "{:?}", refs(&bare));
+}
+
+/// What a revision looks like to a user, for comparing servers.
+fn summary(pr: &Value) -> String {
+    format!(
+        "{} {} {} {} {} {}",
+        pr["metadata"]["name"].as_str().unwrap_or_default(),
+        pr["spec"]["revision"],
+        pr["spec"]["lifecycle"].as_str().unwrap_or_default(),
+        pr["metadata"]["labels"]["kpt.dev/latest-revision"].as_str().unwrap_or("-"),
+        pr["spec"]["tasks"],
+        pr["status"]["selfLock"]["git"]["commit"].as_str().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn kill_during_approvals_leaves_git_and_server_consistent() {
+    let mut e = Env::new();
+    let bare = e.porch_test("porch-test");
+    e.register("default", "porch-test", &bare, "");
+    let n = 100;
+    for i in 0..n {
+        assert_eq!(e.create("default", &draft("porch-test", &format!("k{i:03}"), "ws", None)).code, 201);
+        assert_eq!(e.lifecycle("default", &format!("porch-test.k{i:03}.ws"), "Proposed", false).code, 200);
+    }
+    // Approve from four threads; kill -9 the server in the middle of it.
+    let pid = e.s.pid().unwrap_or(0);
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let e = &e;
+            s.spawn(move || {
+                for i in (t..n).step_by(4) {
+                    let r = e.lifecycle("default", &format!("porch-test.k{i:03}.ws"), "Published", true);
+                    if r.code == 0 {
+                        break;
+                    }
+                    assert!(r.code != 500, "{}", r.body);
+                }
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+    });
+    // Git: every tag is on main and its proposal branch is gone, never both.
+    let all = refs(&bare);
+    let mut published = 0;
+    for i in 0..n {
+        let tag = format!("refs/tags/k{i:03}/v1");
+        let proposed = format!("refs/heads/proposed/k{i:03}/ws");
+        assert!(all.contains(&tag) != all.contains(&proposed), "k{i:03}: {all:?}");
+        if all.contains(&tag) {
+            g::git(&bare, &["merge-base", "--is-ancestor", &tag, "main"]);
+            published += 1;
+        }
+    }
+    assert!(published > 0 && published < n, "the kill should land mid-way: {published} of {n} published");
+    g::git(&bare, &["fsck", "--no-progress"]);
+
+    // After a restart the server shows exactly what git holds; the rest can still be approved.
+    e.s.restart();
+    porch_testkit::wait_until("revisions match git after the restart", std::time::Duration::from_secs(60), || {
+        e.list("default", "").iter().filter(|p| p["spec"]["lifecycle"] == "Published" && p["spec"]["revision"] == 1).count() == published
+    });
+    for i in 0..n {
+        let name = format!("porch-test.k{i:03}.ws");
+        let pr = e.get("default", "packagerevisions", &name);
+        if pr["spec"]["lifecycle"] == "Proposed" {
+            let mut r = e.lifecycle("default", &name, "Published", true);
+            for _ in 0..20 {
+                // A lock the killed server held expires after --operation-lock-ttl.
+                if r.code != 409 {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                r = e.lifecycle("default", &name, "Published", true);
+            }
+            assert_eq!(r.code, 200, "{name}: {}", r.body);
+        }
+        assert_eq!(e.get("default", "packagerevisions", &name)["spec"]["revision"], 1);
+    }
+
+    // A fresh server registering the same repository lists the same revisions.
+    let fresh = Env::new();
+    fresh.register("default", "porch-test", &bare, "");
+    let mut a: Vec<String> = e.list("default", "").iter().map(summary).collect();
+    let mut b: Vec<String> = fresh.list("default", "").iter().map(summary).collect();
+    a.sort();
+    b.sort();
+    assert_eq!(a.len(), 2 * n);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn directories_branches_placeholders_and_namespaces() {
+    let e = Env::new();
+    let bare = e.porch_test("porch-test");
+
+    // A repository on a new branch (createBranch) with a directory; nested package names.
+    let m = format!(
+        "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: sub\nspec:\n  type: git\n  git:\n    repo: {}\n    branch: subfolder\n    createBranch: true\n    directory: random/repo/folder\n",
+        bare.display()
+    );
+    e.k.run_stdin(&["apply", "-f", "-"], &m).ok();
+    e.k.run(&["wait", "--for=condition=Ready", "repository/sub", "--timeout=60s"]).ok();
+    let pkg = "random/package/folder/test-package";
+    assert_eq!(e.create("default", &draft("sub", pkg, "v1", None)).code, 201);
+    let name = "sub.random.package.folder.test-package.v1";
+    assert_eq!(e.publish("default", name)["spec"]["revision"], 1);
+    let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": name}}});
+    assert_eq!(e.create("default", &draft("sub", pkg, "v2", Some(copy))).code, 201);
+    assert_eq!(e.publish("default", "sub.random.package.folder.test-package.v2")["spec"]["revision"], 2);
+    let r = refs(&bare);
+    assert!(r.contains(&"refs/tags/random/repo/folder/random/package/folder/test-package/v2".to_string()), "{r:?}");
+    assert!(g::git(&bare, &["ls-tree", "-r", "--name-only", "subfolder"]).contains("random/repo/folder/random/package/folder/test-package/Kptfile"));
+    // Listed package names never carry the directory; locks keep Porch's quirk.
+    let pr = e.get("default", "packagerevisions", "sub.random.package.folder.test-package.v2");
+    assert_eq!(pr["spec"]["packageName"], pkg);
+    assert_eq!(pr["status"]["selfLock"]["git"]["ref"], "random/repo/folder/random/package/folder/test-package/v2");
+    // A package inside another one: 422.
+    let r = e.create("default", &draft("sub", "random/package/folder/test-package/inner", "v1", None));
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(r.body.contains("packages cannot be nested"), "{}", r.body);
+
+    // Deleting the placeholder: propose-delete, undo, again, delete → `Delete FULL` on the branch.
+    let main = "sub.random.package.folder.test-package.subfolder";
+    assert_eq!(e.get("default", "packagerevisions", main)["spec"]["revision"], -1);
+    for lc in ["DeletionProposed", "Published", "DeletionProposed"] {
+        let r = e.lifecycle("default", main, lc, true);
+        assert_eq!(r.code, 200, "{lc}: {}", r.body);
+    }
+    let r = e.req("DELETE", &format!("{API}/default/packagerevisions/{main}"), None);
+    assert_eq!(r.code, 200, "{}", r.body);
+    let msg = g::git(&bare, &["log", "-1", "--format=%s", "subfolder"]);
+    assert_eq!(msg.trim(), "Delete random/repo/folder/random/package/folder/test-package");
+    assert_eq!(e.req("GET", &format!("{API}/default/packagerevisions/{main}"), None).code, 404);
+    // The tags stay; deleting them one by one removes the package.
+    for v in ["v1", "v2"] {
+        let n = format!("sub.random.package.folder.test-package.{v}");
+        assert_eq!(e.lifecycle("default", &n, "DeletionProposed", true).code, 200);
+        assert_eq!(e.req("DELETE", &format!("{API}/default/packagerevisions/{n}"), None).code, 200);
+    }
+    assert_eq!(e.req("GET", &format!("{API}/default/packages/sub.random.package.folder.test-package"), None).code, 404);
+    // Recreating the same name starts over with one init task.
+    let r = e.create("default", &draft("sub", pkg, "v1", None));
+    assert_eq!(r.code, 201, "{}", r.body);
+    assert_eq!(body(&r)["spec"]["tasks"].as_array().map(Vec::len), Some(1));
+
+    // The blueprints in three namespaces: the same revisions under each repository name.
+    let bp = e.blueprints();
+    for (ns, repo) in [("default", "bp-a"), ("second", "bp-b"), ("third", "bp-c")] {
+        e.namespace(ns);
+        e.register(ns, repo, &bp, "");
+    }
+    let mut uids = std::collections::HashSet::new();
+    for (ns, repo) in [("default", "bp-a"), ("second", "bp-b"), ("third", "bp-c")] {
+        let items = e.list(ns, &format!("?fieldSelector=spec.repository%3D{repo}"));
+        assert_eq!(items.len(), 16, "{ns}");
+        for it in &items {
+            assert!(it["metadata"]["name"].as_str().unwrap_or_default().starts_with(&format!("{repo}.")));
+            assert_eq!(it["metadata"]["namespace"], ns);
+            assert!(uids.insert(it["metadata"]["uid"].as_str().unwrap_or_default().to_string()));
+        }
+    }
+
+    // Package metadata: clone basens v4 with extra labels; the Kptfile mirrors the union;
+    // a later update of spec.packageMetadata replaces them.
+    let mut pr = draft("sub", "meta", "v1", Some(json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": "bp-a.basens.v4"}}}})));
+    pr["spec"]["packageMetadata"] = json!({"labels": {"mine": "yes"}, "annotations": {"note": "n"}});
+    let r = e.create("default", &pr);
+    assert_eq!(r.code, 201, "{}", r.body);
+    let created = body(&r);
+    assert_eq!(created["spec"]["packageMetadata"]["labels"], json!({"mine": "yes", "test-label": "test-value"}), "{created}");
+    let found = e.list("default", "?fieldSelector=spec.packageMetadata.labels%5Btest-label%5D%3Dtest-value");
+    assert!(found.iter().any(|p| p["metadata"]["name"] == "sub.meta.v1"));
+    let mut pr = e.get("default", "packagerevisions", "sub.meta.v1");
+    pr["spec"]["packageMetadata"] = json!({"labels": {"only": "this"}});
+    let r = e.req("PUT", &format!("{API}/default/packagerevisions/sub.meta.v1"), Some(&pr));
+    assert_eq!(r.code, 200, "{}", r.body);
+    let kf = kptfile(&e, "default", "sub.meta.v1");
+    assert!(kf.contains("only: this") && !kf.contains("test-label") && !kf.contains("mine"), "{kf}");
+    assert_eq!(body(&r)["spec"]["packageMetadata"]["labels"], json!({"only": "this"}));
+}
+
+#[test]
+fn builtin_functions_validators_and_parallel_renders() {
+    let e = Env::new();
+    let bp = e.blueprints();
+    let bare = e.porch_test("porch-test");
+    e.register("default", "test-blueprints", &bp, "");
+    e.register("default", "porch-test", &bare, "");
+    let clone = |src: &str| json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": src}}}});
+    // apply-setters ran at clone time (bucket's pipeline).
+    assert_eq!(e.create("default", &draft("porch-test", "bucket", "ws", Some(clone("test-blueprints.bucket.v1")))).code, 201);
+    let prr = e.get("default", "packagerevisionresources", "porch-test.bucket.ws");
+    let bucket = prr["spec"]["resources"]["bucket.yaml"].as_str().unwrap_or_default().to_string();
+    assert!(bucket.contains("name: blueprints-project-bucket"), "{bucket}");
+
+    // starlark + set-namespace, both in process.
+    let mut prr = prr;
+    add_mutator(&mut prr, "  - image: ghcr.io/kptdev/krm-functions-catalog/starlark:v0.4.3\n    configMap:\n      source: |\n        for r in ctx.resource_list[\"items\"]:\n          r[\"metadata\"][\"annotations\"][\"foo\"] = \"bar\"\n  - image: ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1\n    configMap:\n      namespace: bucket-namespace\n");
+    let r = e.req("PUT", &format!("{API}/default/packagerevisionresources/porch-test.bucket.ws"), Some(&prr));
+    assert_eq!(r.code, 200, "{}", short(&r.body));
+    let out = body(&r);
+    let bucket = out["spec"]["resources"]["bucket.yaml"].as_str().unwrap_or_default();
+    assert!(bucket.contains("namespace: bucket-namespace") && bucket.contains("foo: bar"), "{bucket}");
+
+    // A validator that fails blocks approval (and the update that adds it).
+    assert_eq!(e.create("default", &draft("porch-test", "checked", "ws", None)).code, 201);
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.checked.ws");
+    prr["spec"]["resources"]["deploy.yaml"] = json!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: \"invalid\"\n");
+    let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().to_string();
+    prr["spec"]["resources"]["Kptfile"] = json!(format!("{kf}pipeline:\n  validators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/kubeconform:v0.1.1\n"));
+    let r = e.req("PUT", &format!("{API}/default/packagerevisionresources/porch-test.checked.ws"), Some(&prr));
+    assert_eq!(r.code, 422, "{}", short(&r.body));
+    assert!(r.body.contains("error rendering package in kpt function pipeline"), "{}", short(&r.body));
+
+    // Renders of different drafts run in parallel: four 2 s sleeps take well under 8 s.
+    for i in 0..4 {
+        assert_eq!(e.create("default", &draft("porch-test", &format!("sleepy-{i}"), "ws", None)).code, 201);
+    }
+    let t = std::time::Instant::now();
+    let codes = race(4, |i| {
+        let name = format!("porch-test.sleepy-{i}.ws");
+        let mut prr = e.get("default", "packagerevisionresources", &name);
+        add_mutator(&mut prr, "  - image: ghcr.io/kptdev/krm-functions-catalog/sleep:latest\n    configMap:\n      duration: 2s\n");
+        e.req("PUT", &format!("{API}/default/packagerevisionresources/{name}"), Some(&prr))
+    });
+    let took = t.elapsed();
+    assert_eq!(count(&codes, 200), 4, "{codes:?}");
+    assert!(took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(7), "{took:?}");
+}
+
+#[test]
+fn two_replicas_sharing_etcd_never_both_win() {
+    let etcd = porch_testkit::etcd::Etcd::start();
+    let args = ["--repo-sync-interval", "500ms", "--git-timeout", "5s", "--etcd-servers", &etcd.endpoint];
+    let a_server = Server::start(BIN, &args);
+    let a = Env {
+        k: Kubectl::new(32, &a_server.kubeconfig()),
+        s: a_server,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let b_server = Server::start(BIN, &args);
+    let b = Env {
+        k: Kubectl::new(32, &b_server.kubeconfig()),
+        s: b_server,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let bare = a.porch_test("porch-test");
+    a.register("default", "porch-test", &bare, "");
+    porch_testkit::wait_until("the second replica sees the repository", std::time::Duration::from_secs(30), || {
+        b.req("GET", "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories/porch-test", None).code == 200
+    });
+    let replica = |i: usize| if i % 2 == 0 { &a } else { &b };
+
+    // Creates of one revision through both replicas: one 201.
+    let codes = race(8, |i| replica(i).create("default", &draft("porch-test", "shared", "ws", None)));
+    assert_eq!(count(&codes, 201), 1, "{codes:?}");
+    assert_eq!(count(&codes, 409), 7, "{codes:?}");
+    // Both replicas serve it (the Store is shared).
+    assert_eq!(b.get("default", "packagerevisions", "porch-test.shared.ws")["spec"]["lifecycle"], "Draft");
+    a.publish("default", "porch-test.shared.ws");
+
+    // Copies approved through alternating replicas: distinct revisions 2..=7.
+    for i in 0..6 {
+        let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": "porch-test.shared.ws"}}});
+        let r = replica(i).create("default", &draft("porch-test", "shared", &format!("c{i}"), Some(copy)));
+        assert_eq!(r.code, 201, "{}", r.body);
+        porch_testkit::wait_until("both replicas see the copy", std::time::Duration::from_secs(10), || {
+            replica(i + 1).req("GET", &format!("{API}/default/packagerevisions/porch-test.shared.c{i}"), None).code == 200
+        });
+        let r = replica(i + 1).lifecycle("default", &format!("porch-test.shared.c{i}"), "Proposed", false);
+        assert_eq!(r.code, 200, "{}", r.body);
+    }
+    let codes = race(6, |i| replica(i).lifecycle("default", &format!("porch-test.shared.c{i}"), "Published", true));
+    assert_eq!(count(&codes, 200), 6, "{codes:?}");
+    let tags = g::git(&bare, &["tag", "-l", "shared/*"]);
+    let mut numbers: Vec<u32> = tags.lines().filter_map(|t| t.strip_prefix("shared/v")?.parse().ok()).collect();
+    numbers.sort();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7]);
+    assert!(!refs(&bare).iter().any(|r| r.contains("proposed/") || r.contains("drafts/")), "{:?}", refs(&bare));
+    // And both replicas list the same.
+    porch_testkit::wait_until("replicas agree", std::time::Duration::from_secs(10), || {
+        let mut x: Vec<String> = a.list("default", "").iter().map(summary).collect();
+        let mut y: Vec<String> = b.list("default", "").iter().map(summary).collect();
+        x.sort();
+        y.sort();
+        x == y && x.len() == 8
+    });
 }

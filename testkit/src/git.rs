@@ -423,6 +423,8 @@ pub fn synthetic_repo(dest: &Path, packages: usize, revisions: usize, seed: usiz
         "git fast-import failed for {}",
         dest.display()
     );
+    // As a git server keeps them: fast-import leaves one loose file per tag.
+    git(dest, &["pack-refs", "--all"]);
 }
 
 /// Porch's `porch-test`: a bare repository whose `main` has one README commit.

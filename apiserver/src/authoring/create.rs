@@ -356,7 +356,7 @@ pub async fn create(ctx: &Ctx, obj: Value) -> Result<Arc<Cached>, ApiError> {
     .await?
     .map_err(|e| ApiError::from_git(e, subject(&name)))?;
     let overrides = BTreeMap::from([(name.clone(), obj.get("metadata").cloned().unwrap_or(json!({})))]);
-    let written = refresh(&ctx.state, &repo, &spec.package_name, &overrides).await?;
+    let written = refresh(&ctx.state, &repo, &spec.package_name, &[&name], &overrides).await?;
     written
         .get(&name)
         .map(|w| Arc::clone(w.object()))

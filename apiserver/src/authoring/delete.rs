@@ -22,23 +22,28 @@ fn subject(name: &str) -> Subject {
     Subject::new("porch.kpt.dev", "packagerevisions", name)
 }
 
+/// 403 worded as kube-apiserver words it: `<resource> "<name>" is forbidden: <reason>`.
+fn forbidden(name: &str, reason: &str) -> ApiError {
+    ApiError::Forbidden {
+        message: format!("packagerevisions.porch.kpt.dev \"{name}\" is forbidden: {reason}"),
+        subject: Some(subject(name)),
+    }
+}
+
 /// The refusals Porch answers with 403 (checked before finalizers too).
 pub fn check(state: &AppState, pr: &Value) -> Result<(), ApiError> {
     let name = text(pr, "/metadata/name");
     let lc = Lifecycle::parse_or_draft(text(pr, "/spec/lifecycle")).map_err(|e| lifecycle_error(name, e))?;
-    lifecycle::check_delete(lc).map_err(|message| ApiError::Forbidden {
-        message,
-        subject: Some(subject(name)),
-    })?;
+    lifecycle::check_delete(lc).map_err(|reason| forbidden(name, &reason))?;
     let users = upstream_users(state, pr);
     if !users.is_empty() {
-        return Err(ApiError::Forbidden {
-            message: format!(
+        return Err(forbidden(
+            name,
+            &format!(
                 "cannot delete package revision, it is referenced as upstream by: {}",
                 users.join(", ")
             ),
-            subject: Some(subject(name)),
-        });
+        ));
     }
     Ok(())
 }
@@ -87,6 +92,7 @@ pub async fn remove(ctx: &Ctx, repo: &RepoHandle, old: &Arc<Cached>) -> Result<A
     let git_ref = text(pr, "/status/selfLock/git/ref").to_string();
     let commit = text(pr, "/status/selfLock/git/commit").to_string();
     let revision = pr.pointer("/spec/revision").and_then(Value::as_i64).unwrap_or(0);
+    repo.ensure_commit(&commit).await?;
     let target = match text(pr, "/spec/lifecycle") {
         "Draft" | "Proposed" | "" => DeleteTarget::Branch { git_ref, commit },
         _ if revision > 0 => DeleteTarget::Tag {
@@ -100,13 +106,24 @@ pub async fn remove(ctx: &Ctx, repo: &RepoHandle, old: &Arc<Cached>) -> Result<A
         },
     };
     let git = repo.git.clone();
-    blocking("deleting", move || git.delete_revision(&target))
+    let published = !matches!(target, DeleteTarget::Branch { .. });
+    blocking("deleting", move || {
+        if published {
+            // Deletion markers another replica pushed must go too.
+            match git.fetch() {
+                Ok(()) | Err(porch_engine::git::GitError::BranchMissing(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        git.delete_revision(&target)
+    })
         .await?
         .map_err(|e| match e {
             porch_engine::git::GitError::Conflict(_) => ApiError::stale(subject(&name)),
             e => ApiError::from_git(e, subject(&name)),
         })?;
-    let written = refresh(&ctx.state, repo, &pkg, &BTreeMap::new()).await?;
+    let placeholder = super::refresh::placeholder_name(repo, &pkg);
+    let written = refresh(&ctx.state, repo, &pkg, &[&name, &placeholder], &BTreeMap::new()).await?;
     match written.get(&name) {
         Some(Written::Deleted(c)) => Ok(Arc::clone(c)),
         // A sync removed it first: answer with the last state we knew.

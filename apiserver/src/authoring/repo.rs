@@ -60,4 +60,15 @@ impl RepoHandle {
             git,
         })
     }
+
+    /// The cache holds `commit` (fetching when another replica or a push
+    /// wrote it since the last fetch), so writes build on what git has.
+    pub async fn ensure_commit(&self, commit: &str) -> Result<(), ApiError> {
+        let git = self.git.clone();
+        let commit = commit.to_string();
+        let name = self.name.clone();
+        super::blocking("fetching", move || git.ensure_commit(&commit))
+            .await?
+            .map_err(|e| ApiError::from_git(e, Subject::new("config.porch.kpt.dev", "repositories", &name)))
+    }
 }

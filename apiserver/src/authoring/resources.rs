@@ -62,6 +62,7 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
         ));
     }
     let repo = RepoHandle::open(&ctx.state, &ns, text(&pr.value, "/spec/repository"))?;
+    repo.ensure_commit(text(&pr.value, "/status/selfLock/git/commit")).await?;
     let old_files = files_of(&old.value);
     let given = files_of(&new);
     let healed = porch_engine::authoring::heal_comments(&old_files, &given);
@@ -105,7 +106,7 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
             porch_engine::git::GitError::Conflict(_) => ApiError::stale(subject(&name)),
             e => ApiError::from_git(e, subject(&name)),
         })?;
-        let written = refresh(&ctx.state, &repo, &pkg, &BTreeMap::new()).await?;
+        let written = refresh(&ctx.state, &repo, &pkg, &[&name], &BTreeMap::new()).await?;
         if let Some(w) = written.get(&name) {
             written_pr = Arc::clone(w.object());
         }

@@ -66,6 +66,7 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
     let name = text(&old.value, "/metadata/name").to_string();
     let ns = ctx.info.namespace.clone().unwrap_or_default();
     let repo = RepoHandle::open(&ctx.state, &ns, text(&old.value, "/spec/repository"))?;
+    repo.ensure_commit(text(&old.value, "/status/selfLock/git/commit")).await?;
     if terminating_done(&new) {
         return delete::remove(ctx, &repo, old).await;
     }
@@ -154,7 +155,8 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
         return metadata_only(ctx, old, &new).await;
     }
     let overrides = BTreeMap::from([(name.clone(), new.get("metadata").cloned().unwrap_or(json!({})))]);
-    let written = refresh(&ctx.state, &repo, &pkg, &overrides).await?;
+    let placeholder = super::refresh::placeholder_name(&repo, &pkg);
+    let written = refresh(&ctx.state, &repo, &pkg, &[&name, &placeholder], &overrides).await?;
     written
         .get(&name)
         .map(|w| Arc::clone(w.object()))

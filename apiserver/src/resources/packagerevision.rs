@@ -525,18 +525,21 @@ impl Strategy for PackageRevisionResourcesStrategy {
         if let Some(m) = meta.as_object_mut() {
             m.remove("managedFields");
         }
-        Ok(json!({
+        let mut out = json!({
             "apiVersion": format!("{PORCH_GROUP}/{PORCH_VERSION}"), "kind": "PackageRevisionResources",
             "metadata": meta,
             "spec": {
                 "packageName": str_at(pr, &["spec", "packageName"]).unwrap_or(""),
                 "workspaceName": str_at(pr, &["spec", "workspaceName"]).unwrap_or(""),
-                "revision": pr.pointer("/spec/revision").and_then(Value::as_i64).unwrap_or(0),
                 "repository": str_at(pr, &["spec", "repository"]).unwrap_or(""),
                 "resources": files,
             },
             "status": {},
-        }))
+        });
+        if let Some(rev) = pr.pointer("/spec/revision").and_then(Value::as_i64).filter(|r| *r != 0) {
+            out["spec"]["revision"] = json!(rev);
+        }
+        Ok(out)
     }
 
     fn cells(&self, obj: &Value) -> Vec<Value> {

@@ -61,8 +61,11 @@ pub fn package_revision(
     }
     let mut spec = json!({
         "packageName": r.package_path, "repository": ctx.repository, "workspaceName": r.workspace,
-        "revision": r.revision, "lifecycle": r.lifecycle.as_str(),
+        "lifecycle": r.lifecycle.as_str(),
     });
+    if r.revision != 0 {
+        spec["revision"] = json!(r.revision);
+    }
     if !r.tasks.is_empty() {
         spec["tasks"] = serde_json::to_value(&r.tasks).unwrap_or(Value::Null);
     }

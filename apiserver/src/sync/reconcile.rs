@@ -213,10 +213,34 @@ async fn write_one(
     }
 }
 
+/// The latest label of `desired` on `old`, everything else as it is.
+fn with_latest_of(old: &Value, desired: &Value) -> Value {
+    let mut v = old.clone();
+    let latest = desired.pointer("/metadata/labels").and_then(|l| l.get(LATEST_LABEL)).cloned();
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        let labels = m.entry("labels").or_insert_with(|| json!({}));
+        if let Some(l) = labels.as_object_mut() {
+            match latest {
+                Some(x) => {
+                    l.insert(LATEST_LABEL.into(), x);
+                }
+                None => {
+                    l.remove(LATEST_LABEL);
+                }
+            }
+        }
+    }
+    comparable(&v)
+}
+
 /// Bring the objects of one package in line with `desired` right after a
 /// write to git: every write is retried on a concurrent change, and the
 /// request's metadata (`overrides`, by name) replaces what the Store kept.
+/// Only the `affected` objects (all when `None`) are created, rewritten or
+/// deleted; the others only follow the latest label, so a cache that has
+/// not yet fetched another replica's writes never undoes them.
 /// Returns what happened to each object, by name.
+#[allow(clippy::too_many_arguments)]
 pub async fn reconcile_package(
     state: &AppState,
     strategy: &Arc<dyn Strategy>,
@@ -225,6 +249,7 @@ pub async fn reconcile_package(
     package_path: &str,
     desired: Desired,
     overrides: &BTreeMap<String, Value>,
+    affected: Option<&HashSet<String>>,
     now: &str,
 ) -> Result<BTreeMap<String, Written>, crate::error::ApiError> {
     let def = strategy.def();
@@ -246,9 +271,20 @@ pub async fn reconcile_package(
     }
     for name in names {
         let key = def.key(Some(namespace), &name);
+        let free = affected.is_none_or(|a| a.contains(&name));
         for attempt in 0.. {
             let old = cache.get(&key).filter(in_scope);
-            let result = match desired.get(&name) {
+            let result = match (free, desired.get(&name), &old) {
+                (false, Some(d), Some(o)) => {
+                    let v = with_latest_of(&o.value, d);
+                    if v == comparable(&o.value) {
+                        Ok(Written::Unchanged(Arc::clone(o)))
+                    } else {
+                        state.objects.update(&key, &v, o.rv).await.map(Written::Updated)
+                    }
+                }
+                (false, _, _) => break,
+                _ => match desired.get(&name) {
                 Some(obj) => {
                     write_one(state, &key, old.as_ref(), obj.clone(), overrides.get(&name), now).await
                 }
@@ -259,6 +295,7 @@ pub async fn reconcile_package(
                         .await
                         .map(Written::Deleted),
                     None => break,
+                },
                 },
             };
             match result {

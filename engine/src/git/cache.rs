@@ -223,6 +223,22 @@ impl CachedRepo {
             .map_err(|e| local_error(&self.shared.dir, "discovering packages", &e))
     }
 
+    /// Make sure the cache holds `commit` (written by another replica or
+    /// pushed from outside since the last fetch): fetch when it does not.
+    pub fn ensure_commit(&self, commit: &str) -> Result<(), GitError> {
+        let present = git2::Oid::from_str(commit)
+            .ok()
+            .is_some_and(|oid| self.open_repo().is_ok_and(|r| r.find_commit(oid).is_ok()));
+        if present {
+            return Ok(());
+        }
+        let _span = tracing::debug_span!("git.ensure_commit", %commit).entered();
+        match self.fetch() {
+            Err(GitError::BranchMissing(_)) => Ok(()),
+            r => r,
+        }
+    }
+
     /// The commit a user-given ref names in the cache: a tag, a branch, or a
     /// commit id (clone from an unregistered repository). No network.
     pub fn resolve(&self, name: &str) -> Result<Option<String>, GitError> {
@@ -299,10 +315,35 @@ impl CachedRepo {
             ))
         };
         let oid = git2::Oid::from_str(commit).map_err(|_| not_found())?;
+        if repo.find_commit(oid).is_err() {
+            // Written elsewhere since the last fetch (another replica, a push).
+            drop(reader);
+            self.ensure_commit(commit)?;
+            return self.read_package_at_fetched(commit, path);
+        }
         match package::tree_at(repo, oid, path.trim_matches('/')) {
             Ok(Some(tree)) => package::read_tree(repo, &tree.to_string())
                 .map_err(|e| local_error(&self.shared.dir, "reading package", &e)),
             Ok(None) => Err(not_found()),
+            Err(e) => Err(local_error(&self.shared.dir, "finding package", &e)),
+        }
+    }
+
+    /// [`read_package_at`](Self::read_package_at) after a fetch, without another one.
+    fn read_package_at_fetched(&self, commit: &str, path: &str) -> Result<BTreeMap<String, String>, GitError> {
+        let reader = self.reader()?;
+        let repo = reader
+            .as_ref()
+            .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        let oid = git2::Oid::from_str(commit)
+            .map_err(|_| GitError::Other(format!("{commit:?} is not a commit id")))?;
+        match package::tree_at(repo, oid, path.trim_matches('/')) {
+            Ok(Some(tree)) => package::read_tree(repo, &tree.to_string())
+                .map_err(|e| local_error(&self.shared.dir, "reading package", &e)),
+            Ok(None) => Err(GitError::Other(format!(
+                "no package at {path:?} in commit {commit} of {}",
+                self.spec.url
+            ))),
             Err(e) => Err(local_error(&self.shared.dir, "finding package", &e)),
         }
     }
