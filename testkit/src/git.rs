@@ -423,8 +423,10 @@ pub fn synthetic_repo(dest: &Path, packages: usize, revisions: usize, seed: usiz
         "git fast-import failed for {}",
         dest.display()
     );
-    // As a git server keeps them: fast-import leaves one loose file per tag.
+    // As a git server keeps them after gc: fast-import leaves one loose file
+    // per tag and no commit-graph.
     git(dest, &["pack-refs", "--all"]);
+    git(dest, &["commit-graph", "write", "--reachable"]);
 }
 
 /// Porch's `porch-test`: a bare repository whose `main` has one README commit.

@@ -34,7 +34,10 @@ pub(super) struct Shared {
     /// Serialises fetches, resets and the ref updates after a push.
     pub(super) fetch_lock: Mutex<()>,
     /// Held for reading by discoveries, for writing while loose refs are packed.
-    refs_lock: RwLock<()>,
+    pub(super) refs_lock: RwLock<()>,
+    /// The mirrored refs (local name → oid) as last written, so that writes
+    /// and one-package discoveries never list every ref of a large repository.
+    refs_map: Mutex<Option<Arc<BTreeMap<String, git2::Oid>>>>,
     /// An open handle for local reads, plus the memo; `None` after a reset.
     reader: Mutex<Option<Repository>>,
     memo: Mutex<Memo>,
@@ -78,6 +81,7 @@ impl GitCache {
                     credentials: spec.credentials.clone(),
                     fetch_lock: Mutex::new(()),
                     refs_lock: RwLock::new(()),
+                    refs_map: Mutex::new(None),
                     reader: Mutex::new(None),
                     memo: Mutex::new(Memo::default()),
                 });
@@ -192,9 +196,11 @@ impl CachedRepo {
             .refs_lock
             .write()
             .unwrap_or_else(|p| p.into_inner());
-        match refs::mirror(repo, desired) {
+        let now = self.ref_map(repo)?;
+        match refs::mirror(repo, &now, desired) {
             Ok(changed) => {
                 tracing::debug!(changed, refs = desired.len(), "mirrored remote refs");
+                *lock(&self.shared.refs_map) = Some(Arc::new(desired.clone()));
                 Ok(())
             }
             Err(e) => Err(GitError::Corrupt(format!(
@@ -202,6 +208,58 @@ impl CachedRepo {
                 self.shared.dir.display()
             ))),
         }
+    }
+
+    /// The mirrored refs (read from disk once, then kept current by every
+    /// fetch and push of this process).
+    pub(super) fn ref_map(&self, repo: &Repository) -> Result<Arc<BTreeMap<String, git2::Oid>>, GitError> {
+        let mut m = lock(&self.shared.refs_map);
+        if let Some(map) = m.as_ref() {
+            return Ok(Arc::clone(map));
+        }
+        let map = Arc::new(
+            refs::current(repo).map_err(|e| local_error(&self.shared.dir, "reading refs", &e))?,
+        );
+        *m = Some(Arc::clone(&map));
+        Ok(map)
+    }
+
+    /// Apply pushed ref changes (local names) to the cache: one loose ref
+    /// file per change instead of rewriting every ref.
+    pub(super) fn apply_refs(
+        &self,
+        repo: &Repository,
+        changes: &[(String, Option<git2::Oid>)],
+    ) -> Result<(), GitError> {
+        let mut map = (*self.ref_map(repo)?).clone();
+        let _w = self
+            .shared
+            .refs_lock
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        let err = |e: git2::Error| GitError::Corrupt(format!(
+            "updating the refs of git cache {}: {}",
+            self.shared.dir.display(),
+            e.message()
+        ));
+        for (local, new) in changes {
+            match new {
+                Some(oid) => {
+                    repo.reference(local, *oid, true, "porch-rs: pushed").map_err(err)?;
+                    map.insert(local.clone(), *oid);
+                }
+                None => {
+                    match repo.find_reference(local) {
+                        Ok(mut r) => r.delete().map_err(err)?,
+                        Err(e) if e.code() == git2::ErrorCode::NotFound => {}
+                        Err(e) => return Err(err(e)),
+                    }
+                    map.remove(local);
+                }
+            }
+        }
+        *lock(&self.shared.refs_map) = Some(Arc::new(map));
+        Ok(())
     }
 
     /// Everything Porch discovers (porch-api.md §4.3) from the local cache, no network.
@@ -270,13 +328,14 @@ impl CachedRepo {
         let repo = reader
             .as_ref()
             .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        let map = self.ref_map(repo)?;
         let mut memo = lock(&self.shared.memo);
         let _r = self
             .shared
             .refs_lock
             .read()
             .unwrap_or_else(|p| p.into_inner());
-        discovery::discover_package(repo, &mut memo, &self.spec, &full)
+        discovery::discover_package(repo, &mut memo, &self.spec, &full, &map)
             .map_err(|e| local_error(&self.shared.dir, "discovering a package", &e))
     }
 
@@ -356,6 +415,7 @@ impl CachedRepo {
         let mut reader = lock(&self.shared.reader);
         *reader = None;
         *lock(&self.shared.memo) = Memo::default();
+        *lock(&self.shared.refs_map) = None;
         let _ = std::fs::remove_dir_all(&self.shared.dir);
         init_bare(&self.shared.dir)
     }

@@ -173,6 +173,7 @@ pub(crate) fn discover_package(
     memo: &mut Memo,
     spec: &RepoSpec,
     full: &str,
+    refs: &std::collections::BTreeMap<String, Oid>,
 ) -> Result<Vec<DiscoveredRevision>, git2::Error> {
     let directory = spec.directory.trim_matches('/').to_string();
     let Some(rel) = relative(&directory, full) else {
@@ -182,19 +183,17 @@ pub(crate) fn discover_package(
     let named: HashSet<String> = HashSet::from([full.to_string()]);
     let mut deletion_proposed = HashSet::new();
     let mut out = Vec::new();
-    let globs = [
-        format!("refs/tags/{full}/*"),
-        format!("refs/remotes/origin/drafts/{full}/*"),
-        format!("refs/remotes/origin/proposed/{full}/*"),
-        format!("refs/remotes/origin/deletionProposed/{full}/*"),
+    let prefixes = [
+        format!("refs/tags/{full}/"),
+        format!("refs/remotes/origin/drafts/{full}/"),
+        format!("refs/remotes/origin/proposed/{full}/"),
+        format!("refs/remotes/origin/deletionProposed/{full}/"),
     ];
-    for glob in &globs {
-        for r in repo.references_glob(glob)? {
-            let r = r?;
-            let Ok(name) = r.name() else { continue };
+    for prefix in &prefixes {
+        for (name, oid) in refs.range(prefix.clone()..).take_while(|(n, _)| n.starts_with(prefix.as_str())) {
             // Only this package's refs, not those of packages nested below it.
-            let Some((prefix, last)) = name.rsplit_once('/') else { continue };
-            if Some(prefix) != glob.strip_suffix("/*") || last.is_empty() {
+            let last = &name[prefix.len()..];
+            if last.is_empty() || last.contains('/') {
                 continue;
             }
             if let Some(rest) = name.strip_prefix("refs/remotes/origin/deletionProposed/") {
@@ -202,7 +201,8 @@ pub(crate) fn discover_package(
                 continue;
             }
             let Some(kind) = classify(name, &branch_ref) else { continue };
-            let commit = match r.peel(ObjectType::Commit) {
+            // Tags may be annotated.
+            let commit = match repo.find_object(*oid, None).and_then(|o| o.peel(ObjectType::Commit)) {
                 Ok(c) => c.id(),
                 Err(e) if e.class() == git2::ErrorClass::Odb => return Err(e),
                 Err(_) => continue,
@@ -210,7 +210,7 @@ pub(crate) fn discover_package(
             out.extend(from_ref(repo, memo, spec, &directory, &named, &kind, commit)?);
         }
     }
-    if let Ok(head) = repo.refname_to_id(&branch_ref) {
+    if let Some(head) = refs.get(&branch_ref).copied() {
         let root = repo.find_commit(head)?.tree_id();
         if let Some((tree, kptfile)) = package_at(repo, root, full)? {
             let latest = trailers::latest_package_commits(repo, memo, &named, head, &[full.to_string()])?

@@ -41,9 +41,12 @@ pub(crate) fn current(repo: &Repository) -> Result<BTreeMap<String, Oid>, git2::
 
 /// Make the mirrored refs exactly `desired`; false when they already were.
 /// Other refs in `packed-refs` are kept.
-pub(crate) fn mirror(repo: &Repository, desired: &BTreeMap<String, Oid>) -> std::io::Result<bool> {
-    let now = current(repo).map_err(std::io::Error::other)?;
-    if &now == desired {
+pub(crate) fn mirror(
+    repo: &Repository,
+    now: &BTreeMap<String, Oid>,
+    desired: &BTreeMap<String, Oid>,
+) -> std::io::Result<bool> {
+    if now == desired {
         return Ok(false);
     }
     let dir = repo.path();
@@ -127,10 +130,10 @@ mod tests {
         desired.insert("refs/remotes/origin/main".to_string(), c2);
         desired.insert("refs/remotes/origin/drafts/a/b/ws".to_string(), c1);
         desired.insert("refs/tags/a/b/v1".to_string(), c1);
-        assert!(mirror(&repo, &desired).unwrap());
+        assert!(mirror(&repo, &current(&repo).unwrap(), &desired).unwrap());
         assert_eq!(current(&repo).unwrap(), desired);
         assert!(
-            !mirror(&repo, &desired).unwrap(),
+            !mirror(&repo, &current(&repo).unwrap(), &desired).unwrap(),
             "unchanged refs are not rewritten"
         );
         assert_eq!(repo.refname_to_id("refs/other/keep").unwrap(), c1);
@@ -138,7 +141,7 @@ mod tests {
 
         desired.remove("refs/tags/a/b/v1");
         desired.insert("refs/remotes/origin/main".to_string(), c1);
-        assert!(mirror(&repo, &desired).unwrap());
+        assert!(mirror(&repo, &current(&repo).unwrap(), &desired).unwrap());
         assert_eq!(current(&repo).unwrap(), desired);
         assert!(repo.find_reference("refs/tags/a/b/v1").is_err());
     }

@@ -22,7 +22,7 @@ use std::time::Duration;
 use git2::{Oid, Repository, Signature, Time};
 
 use super::cache::{CachedRepo, PORCH_EMAIL, PORCH_NAME, lock};
-use super::error::{GitError, local_error};
+use super::error::GitError;
 use super::refs;
 use super::trailers::Trailer;
 use push::{Expect, PushFailure, RefUpdate};
@@ -216,9 +216,14 @@ impl CachedRepo {
         let branch = format!("refs/heads/{}", self.spec.branch);
         let mut last = String::new();
         for attempt in 1..=RETRY_ATTEMPTS {
-            self.fetch_allow_missing()?;
+            // The push is a compare-and-swap on the branch head, the new tag
+            // and the draft: the first attempt builds on what the cache has
+            // (one round trip when nobody else wrote); a lost race fetches.
+            if attempt > 1 {
+                self.fetch_allow_missing()?;
+            }
             let repo = self.open_repo()?;
-            if self.cached(&repo, &draft_ref)? != Some(draft) {
+            if attempt > 1 && self.cached(&repo, &draft_ref)? != Some(draft) {
                 return Err(GitError::Conflict(format!(
                     "{draft_ref} is no longer at {draft_commit} in {}",
                     self.spec.url
@@ -338,52 +343,35 @@ impl CachedRepo {
         )
     }
 
-    /// The cache's copy of remote ref `remote` (`refs/heads/…` or `refs/tags/…`).
+    /// The cache's copy of remote ref `remote` (`refs/heads/…` or `refs/tags/…`),
+    /// peeled to a commit for annotated tags.
     fn cached(&self, repo: &Repository, remote: &str) -> Result<Option<Oid>, GitError> {
         let Some(local) = refs::local_name(remote) else {
             return Ok(None);
         };
-        match repo.refname_to_id(&local) {
-            Ok(o) => Ok(Some(o)),
-            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(local_error(&self.shared.dir, "reading a ref", &e)),
-        }
+        Ok(self.ref_map(repo)?.get(&local).copied())
     }
 
     /// Highest N of the cached tags `FULL/vN` (0 when none).
     fn highest_revision(&self, repo: &Repository, full: &str) -> Result<u32, GitError> {
         let prefix = format!("refs/tags/{full}/v");
-        let names = repo
-            .references_glob(&format!("{prefix}*"))
-            .map_err(|e| local_error(&self.shared.dir, "listing tags", &e))?;
-        let mut max = 0;
-        for r in names.flatten() {
-            if let Some(n) = r
-                .name()
-                .ok()
-                .and_then(|n| n.strip_prefix(&prefix))
-                .and_then(|n| n.parse::<u32>().ok())
-            {
-                max = max.max(n);
-            }
-        }
-        Ok(max)
+        let map = self.ref_map(repo)?;
+        Ok(map
+            .range(prefix.clone()..)
+            .take_while(|(n, _)| n.starts_with(&prefix))
+            .filter_map(|(n, _)| n.strip_prefix(&prefix)?.parse::<u32>().ok())
+            .max()
+            .unwrap_or(0))
     }
 
     /// Make the cache's mirrored refs reflect a successful push (remote name → new oid or deleted).
     fn record(&self, repo: &Repository, changes: &[(String, Option<Oid>)]) -> Result<(), GitError> {
         let _guard = lock(&self.shared.fetch_lock);
-        let mut desired =
-            refs::current(repo).map_err(|e| local_error(&self.shared.dir, "reading refs", &e))?;
-        for (remote, new) in changes {
-            if let Some(local) = refs::local_name(remote) {
-                match new {
-                    Some(o) => desired.insert(local, *o),
-                    None => desired.remove(&local),
-                };
-            }
-        }
-        self.mirror(repo, &desired)
+        let local: Vec<(String, Option<Oid>)> = changes
+            .iter()
+            .filter_map(|(remote, new)| Some((refs::local_name(remote)?, *new)))
+            .collect();
+        self.apply_refs(repo, &local)
     }
 
     /// Write a commit (no ref moves): author per §4.2, committer Porch, message + trailer.
