@@ -13,6 +13,7 @@
 //! was pushed, so [`CachedRepo::discover`] shows the result at once.
 
 mod delete;
+mod local;
 mod push;
 mod tree;
 
@@ -334,6 +335,9 @@ impl CachedRepo {
     }
 
     fn push(&self, updates: &[RefUpdate]) -> Result<(), PushFailure> {
+        if let Some(path) = local::local_path(&self.shared.url).filter(|p| p.exists()) {
+            return local::push_local(&self.shared.dir, &path, updates);
+        }
         push::push_atomic(
             &self.shared.dir,
             &self.shared.url,

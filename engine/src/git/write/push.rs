@@ -137,7 +137,7 @@ fn run(mut cmd: Command, timeout: Duration) -> Result<(bool, String, bool), GitE
                 let _ = child.wait();
                 break None;
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => std::thread::sleep(Duration::from_millis(1)),
             Err(e) => return Err(GitError::Other(format!("waiting for git push: {e}"))),
         }
     };
