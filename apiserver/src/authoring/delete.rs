@@ -106,17 +106,7 @@ pub async fn remove(ctx: &Ctx, repo: &RepoHandle, old: &Arc<Cached>) -> Result<A
         },
     };
     let git = repo.git.clone();
-    let published = !matches!(target, DeleteTarget::Branch { .. });
-    blocking("deleting", move || {
-        if published {
-            // Deletion markers another replica pushed must go too.
-            match git.fetch() {
-                Ok(()) | Err(porch_engine::git::GitError::BranchMissing(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        git.delete_revision(&target)
-    })
+    blocking("deleting", move || git.delete_revision(&target))
         .await?
         .map_err(|e| match e {
             porch_engine::git::GitError::Conflict(_) => ApiError::stale(subject(&name)),

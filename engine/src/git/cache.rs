@@ -38,6 +38,8 @@ pub(super) struct Shared {
     /// The mirrored refs (local name → oid) as last written, so that writes
     /// and one-package discoveries never list every ref of a large repository.
     refs_map: Mutex<Option<Arc<BTreeMap<String, git2::Oid>>>>,
+    /// An open handle of the local repository at the URL (in-process pushes).
+    pub(super) remote_handle: Mutex<Option<Repository>>,
     /// An open handle for local reads, plus the memo; `None` after a reset.
     reader: Mutex<Option<Repository>>,
     memo: Mutex<Memo>,
@@ -82,6 +84,7 @@ impl GitCache {
                     fetch_lock: Mutex::new(()),
                     refs_lock: RwLock::new(()),
                     refs_map: Mutex::new(None),
+                    remote_handle: Mutex::new(None),
                     reader: Mutex::new(None),
                     memo: Mutex::new(Memo::default()),
                 });
@@ -226,12 +229,20 @@ impl CachedRepo {
 
     /// Apply pushed ref changes (local names) to the cache: one loose ref
     /// file per change instead of rewriting every ref.
-    pub(super) fn apply_refs(
-        &self,
-        repo: &Repository,
-        changes: &[(String, Option<git2::Oid>)],
-    ) -> Result<(), GitError> {
-        let mut map = (*self.ref_map(repo)?).clone();
+    pub(super) fn apply_refs(&self, changes: &[(String, Option<git2::Oid>)]) -> Result<(), GitError> {
+        // The long-lived handle: a fresh one would parse every packed ref again.
+        let reader = self.reader()?;
+        let repo = reader
+            .as_ref()
+            .ok_or_else(|| GitError::Other("cache not open".into()))?;
+        let mut slot = lock(&self.shared.refs_map);
+        let mut arc = match slot.take() {
+            Some(a) => a,
+            None => Arc::new(
+                refs::current(repo).map_err(|e| local_error(&self.shared.dir, "reading refs", &e))?,
+            ),
+        };
+        let map = Arc::make_mut(&mut arc);
         let _w = self
             .shared
             .refs_lock
@@ -258,7 +269,7 @@ impl CachedRepo {
                 }
             }
         }
-        *lock(&self.shared.refs_map) = Some(Arc::new(map));
+        *slot = Some(arc);
         Ok(())
     }
 

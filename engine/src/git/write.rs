@@ -336,7 +336,8 @@ impl CachedRepo {
 
     fn push(&self, updates: &[RefUpdate]) -> Result<(), PushFailure> {
         if let Some(path) = local::local_path(&self.shared.url).filter(|p| p.exists()) {
-            return local::push_local(&self.shared.dir, &path, updates);
+            let mut handle = lock(&self.shared.remote_handle);
+            return local::push_local(&self.shared.dir, &path, &mut handle, updates);
         }
         push::push_atomic(
             &self.shared.dir,
@@ -375,7 +376,8 @@ impl CachedRepo {
             .iter()
             .filter_map(|(remote, new)| Some((refs::local_name(remote)?, *new)))
             .collect();
-        self.apply_refs(repo, &local)
+        let _ = repo;
+        self.apply_refs(&local)
     }
 
     /// Write a commit (no ref moves): author per §4.2, committer Porch, message + trailer.

@@ -53,6 +53,10 @@ impl CachedRepo {
                 let full = self.full_path(package_path);
                 let tag = format!("refs/tags/{full}/v{revision}");
                 let marker = self.marker(package_path, PublishedRef::Tag(*revision));
+                if self.cached(&repo, &marker)?.is_none() {
+                    // Proposed for deletion elsewhere (another replica): see the marker.
+                    self.fetch_allow_missing()?;
+                }
                 let mut updates = Vec::new();
                 for r in [tag, marker] {
                     if let Some(old) = self.cached(&repo, &r)? {

@@ -70,19 +70,31 @@ fn copy_objects(from: &Repository, to: &Repository, start: Oid) -> Result<(), gi
 }
 
 /// The atomic compare-and-swap of `updates` into the repository at `remote`.
-pub(crate) fn push_local(cache: &Path, remote: &Path, updates: &[RefUpdate]) -> Result<(), PushFailure> {
+/// `handle` keeps the remote open between pushes (its packed refs are then
+/// parsed again only when they change).
+pub(crate) fn push_local(
+    cache: &Path,
+    remote: &Path,
+    handle: &mut Option<Repository>,
+    updates: &[RefUpdate],
+) -> Result<(), PushFailure> {
     let _span = tracing::info_span!("git.push_local", remote = %remote.display(), refs = updates.len()).entered();
-    let to = Repository::open_bare(remote).map_err(|e| {
-        PushFailure::Error(GitError::Unreachable(format!(
-            "{}: not a git repository ({})",
-            remote.display(),
-            e.message()
-        )))
-    })?;
+    if handle.is_none() {
+        *handle = Some(Repository::open_bare(remote).map_err(|e| {
+            PushFailure::Error(GitError::Unreachable(format!(
+                "{}: not a git repository ({})",
+                remote.display(),
+                e.message()
+            )))
+        })?);
+    }
+    let Some(to) = handle.as_ref() else {
+        return Err(PushFailure::Error(GitError::Other("remote not open".into())));
+    };
     let from = Repository::open_bare(cache).map_err(|e| other("opening the git cache", &e))?;
     for u in updates {
         if let Some(new) = u.new {
-            copy_objects(&from, &to, new).map_err(|e| other("copying objects", &e))?;
+            copy_objects(&from, to, new).map_err(|e| other("copying objects", &e))?;
         }
     }
     let mut tx = to.transaction().map_err(|e| other("starting a ref transaction", &e))?;
