@@ -256,7 +256,14 @@ impl CachedRepo {
         for (local, new) in changes {
             match new {
                 Some(oid) => {
-                    repo.reference(local, *oid, true, "porch-rs: pushed").map_err(err)?;
+                    // libgit2's reference_create scans every ref for name
+                    // conflicts; the remote already accepted this name.
+                    refs::write_loose(&self.shared.dir, local, *oid).map_err(|e| {
+                        GitError::Corrupt(format!(
+                            "updating the refs of git cache {}: {e}",
+                            self.shared.dir.display()
+                        ))
+                    })?;
                     map.insert(local.clone(), *oid);
                 }
                 None => {

@@ -83,6 +83,17 @@ pub(crate) fn mirror(
     Ok(true)
 }
 
+/// Write the loose ref `name` = `oid` (lock file, then rename, as git does).
+pub(crate) fn write_loose(dir: &Path, name: &str, oid: Oid) -> std::io::Result<()> {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let lock = dir.join(format!("{name}.lock"));
+    std::fs::write(&lock, format!("{oid}\n"))?;
+    std::fs::rename(&lock, &path)
+}
+
 fn mirrored(name: &str) -> bool {
     name.starts_with("refs/remotes/origin/") || name.starts_with("refs/tags/")
 }
