@@ -267,24 +267,32 @@ async fn sync_once(
     let since = state.objects.cache().revision();
     let git = Arc::clone(git);
     let previous = if full { None } else { last_refs.clone() };
-    let result = tokio::task::spawn_blocking(move || -> Result<Option<(BTreeMap<String, String>, porch_engine::git::Discovery)>, GitError> {
+    let result = tokio::task::spawn_blocking(move || -> Result<Option<(BTreeMap<String, String>, Option<porch_engine::git::Discovery>)>, GitError> {
         let cached = git.open(&spec)?;
         let remote = cached.ls_remote()?;
         if previous.as_ref() == Some(&remote) {
             return Ok(None);
+        }
+        if previous.is_some() && cached.mirrors(&remote) {
+            // Only this replica's own writes, whose objects are already refreshed.
+            return Ok(Some((remote, None)));
         }
         let fetched = cached.fetch().and_then(|()| cached.discover());
         if let Err(GitError::Corrupt(_)) = &fetched {
             // Start the cache over; the next round fetches it again.
             let _ = cached.reset();
         }
-        Ok(Some((remote, fetched?)))
+        Ok(Some((remote, Some(fetched?))))
     })
     .await
     .map_err(|e| format!("sync task failed: {e}"))?;
     let (remote, discovery) = match result {
         Ok(None) => return Ok(None),
-        Ok(Some(found)) => found,
+        Ok(Some((remote, None))) => {
+            *last_refs = Some(remote);
+            return Ok(None);
+        }
+        Ok(Some((remote, Some(found)))) => (remote, found),
         Err(e) => return Err(e.to_string()),
     };
     *last_refs = Some(remote);

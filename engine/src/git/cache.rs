@@ -142,6 +142,29 @@ impl CachedRepo {
         )
     }
 
+    /// Whether the cache already mirrors the remote refs `remote` (an
+    /// ls-remote answer): true after this process's own pushes, so a poll
+    /// that sees only them needs no fetch and no discovery.
+    pub fn mirrors(&self, remote: &BTreeMap<String, String>) -> bool {
+        let Ok(repo) = self.open_repo() else {
+            return false;
+        };
+        let Ok(map) = self.ref_map(&repo) else {
+            return false;
+        };
+        let mut seen = 0;
+        for (name, oid) in remote {
+            let Some(local) = refs::local_name(name) else {
+                continue;
+            };
+            seen += 1;
+            if map.get(&local).map(|o| o.to_string()).as_deref() != Some(oid.as_str()) {
+                return false;
+            }
+        }
+        seen == map.len()
+    }
+
     /// Fetch heads and tags with prune, bounded by the timeout; then, when the
     /// branch is missing, create it on the remote (`create_branch`) or fail
     /// with [`GitError::BranchMissing`] (the refs fetched are kept either way).
