@@ -21,8 +21,17 @@ const REPOS: &str = "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repo
 const JSON: &str = "application/json";
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// (packages, revisions per package) for a total.
@@ -44,20 +53,34 @@ impl Samples {
         }
     }
     fn p50(&mut self, op: &str) -> Duration {
-        self.0.iter_mut().find(|(o, _)| *o == op).map(|(_, v)| pct(v, 0.5)).unwrap_or_default()
+        self.0
+            .iter_mut()
+            .find(|(o, _)| *o == op)
+            .map(|(_, v)| pct(v, 0.5))
+            .unwrap_or_default()
     }
     fn print(&mut self, scale: usize) {
         for (op, v) in &mut self.0 {
-            println!("{scale:>6} revisions  {op:<16} p50 {:>12}  p99 {:>12}", ms(pct(v, 0.5)), ms(pct(v, 0.99)));
+            println!(
+                "{scale:>6} revisions  {op:<16} p50 {:>12}  p99 {:>12}",
+                ms(pct(v, 0.5)),
+                ms(pct(v, 0.99))
+            );
         }
     }
 }
 
 async fn call(b: &Bench, method: &str, path: &str, body: &Value) -> (Duration, Value) {
     let t = Instant::now();
-    let (code, out) = b.call(method, path, JSON, JSON, body.to_string().into_bytes()).await;
+    let (code, out) = b
+        .call(method, path, JSON, JSON, body.to_string().into_bytes())
+        .await;
     let d = t.elapsed();
-    assert!(code < 300, "{method} {path}: {code} {}", String::from_utf8_lossy(&out));
+    assert!(
+        code < 300,
+        "{method} {path}: {code} {}",
+        String::from_utf8_lossy(&out)
+    );
     (d, serde_json::from_slice(&out).unwrap_or_default())
 }
 
@@ -74,7 +97,10 @@ async fn run_server(dir: &Path, scale: usize, iterations: usize) -> Samples {
     let (packages, revisions) = shape(scale);
     let repo = dir.join(format!("server-{scale}.git"));
     synthetic_repo(&repo, packages, revisions, scale);
-    let server = Server::start(env!("CARGO_BIN_EXE_porch-server"), &["--repo-sync-interval", "10s"]);
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_porch-server"),
+        &["--repo-sync-interval", "10s"],
+    );
     let b = Bench::of(&server);
     let r = json!({"apiVersion": "config.porch.kpt.dev/v1alpha1", "kind": "Repository", "metadata": {"name": "bench"},
         "spec": {"type": "git", "git": {"repo": repo.to_string_lossy()}}});
@@ -83,11 +109,15 @@ async fn run_server(dir: &Path, scale: usize, iterations: usize) -> Samples {
     let start = Instant::now();
     loop {
         let page = get(&b, &format!("{NS}/packagerevisions?limit=1")).await;
-        let total = page["metadata"]["remainingItemCount"].as_u64().unwrap_or(0) as usize + page["items"].as_array().map_or(0, Vec::len);
+        let total = page["metadata"]["remainingItemCount"].as_u64().unwrap_or(0) as usize
+            + page["items"].as_array().map_or(0, Vec::len);
         if total >= expected {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(600), "repository not listed after 10 minutes");
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "repository not listed after 10 minutes"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut s = Samples(Vec::new());
@@ -95,25 +125,70 @@ async fn run_server(dir: &Path, scale: usize, iterations: usize) -> Samples {
         let name = format!("bench.new-{i}.w");
         let pr = json!({"apiVersion": "porch.kpt.dev/v1alpha1", "kind": "PackageRevision", "metadata": {},
             "spec": {"repository": "bench", "packageName": format!("new-{i}"), "workspaceName": "w"}});
-        s.add("create (init)", call(&b, "POST", &format!("{NS}/packagerevisions"), &pr).await.0);
+        s.add(
+            "create (init)",
+            call(&b, "POST", &format!("{NS}/packagerevisions"), &pr)
+                .await
+                .0,
+        );
         let mut prr = get(&b, &format!("{NS}/packagerevisionresources/{name}")).await;
-        let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().to_string();
+        let kf = prr["spec"]["resources"]["Kptfile"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         prr["spec"]["resources"]["Kptfile"] = json!(format!("{kf}{PIPELINE}"));
         prr["spec"]["resources"]["cm.yaml"] = json!(CM);
-        let (d, out) = call(&b, "PUT", &format!("{NS}/packagerevisionresources/{name}"), &prr).await;
-        assert!(out["spec"]["resources"]["cm.yaml"].as_str().unwrap_or_default().contains("namespace: bench"));
+        let (d, out) = call(
+            &b,
+            "PUT",
+            &format!("{NS}/packagerevisionresources/{name}"),
+            &prr,
+        )
+        .await;
+        assert!(
+            out["spec"]["resources"]["cm.yaml"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("namespace: bench")
+        );
         s.add("update+render", d);
         let mut pr = get(&b, &format!("{NS}/packagerevisions/{name}")).await;
         pr["spec"]["lifecycle"] = json!("Proposed");
         let (d, mut pr) = call(&b, "PUT", &format!("{NS}/packagerevisions/{name}"), &pr).await;
         s.add("propose", d);
         pr["spec"]["lifecycle"] = json!("Published");
-        let (d, mut pr) = call(&b, "PUT", &format!("{NS}/packagerevisions/{name}/approval"), &pr).await;
+        let (d, mut pr) = call(
+            &b,
+            "PUT",
+            &format!("{NS}/packagerevisions/{name}/approval"),
+            &pr,
+        )
+        .await;
         assert_eq!(pr["spec"]["revision"], 1);
         s.add("approve", d);
         pr["spec"]["lifecycle"] = json!("DeletionProposed");
-        s.add("propose-delete", call(&b, "PUT", &format!("{NS}/packagerevisions/{name}/approval"), &pr).await.0);
-        s.add("delete", call(&b, "DELETE", &format!("{NS}/packagerevisions/{name}"), &json!({})).await.0);
+        s.add(
+            "propose-delete",
+            call(
+                &b,
+                "PUT",
+                &format!("{NS}/packagerevisions/{name}/approval"),
+                &pr,
+            )
+            .await
+            .0,
+        );
+        s.add(
+            "delete",
+            call(
+                &b,
+                "DELETE",
+                &format!("{NS}/packagerevisions/{name}"),
+                &json!({}),
+            )
+            .await
+            .0,
+        );
     }
     s
 }
@@ -126,7 +201,12 @@ fn run_floor(dir: &Path, scale: usize, iterations: usize) -> Samples {
     let remote = dir.join(format!("floor-{scale}.git"));
     synthetic_repo(&remote, packages, revisions, scale);
     let work = dir.join(format!("floor-{scale}-work"));
-    let out = Command::new("git").args(["clone", "-q"]).arg(&remote).arg(&work).output().expect("git clone");
+    let out = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(&remote)
+        .arg(&work)
+        .output()
+        .expect("git clone");
     assert!(out.status.success());
     git(&work, &["config", "user.name", "bench"]);
     git(&work, &["config", "user.email", "bench@example.com"]);
@@ -135,15 +215,41 @@ fn run_floor(dir: &Path, scale: usize, iterations: usize) -> Samples {
         let pkg = format!("new-{i}");
         let t = Instant::now();
         std::fs::create_dir_all(work.join(&pkg)).expect("mkdir");
-        std::fs::write(work.join(&pkg).join("Kptfile"), format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: {pkg}\n")).expect("write");
+        std::fs::write(
+            work.join(&pkg).join("Kptfile"),
+            format!("apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: {pkg}\n"),
+        )
+        .expect("write");
         git(&work, &["add", &pkg]);
-        git(&work, &["commit", "-q", "-m", "Creating new empty revision"]);
-        git(&work, &["push", "-q", "origin", &format!("HEAD:refs/heads/drafts/{pkg}/w")]);
+        git(
+            &work,
+            &["commit", "-q", "-m", "Creating new empty revision"],
+        );
+        git(
+            &work,
+            &[
+                "push",
+                "-q",
+                "origin",
+                &format!("HEAD:refs/heads/drafts/{pkg}/w"),
+            ],
+        );
         s.add("git create", t.elapsed());
         let t = Instant::now();
         git(&work, &["fetch", "-q", "origin"]);
         git(&work, &["tag", &format!("{pkg}/v1")]);
-        git(&work, &["push", "-q", "--atomic", "origin", "HEAD:refs/heads/main", &format!("refs/tags/{pkg}/v1"), &format!(":refs/heads/drafts/{pkg}/w")]);
+        git(
+            &work,
+            &[
+                "push",
+                "-q",
+                "--atomic",
+                "origin",
+                "HEAD:refs/heads/main",
+                &format!("refs/tags/{pkg}/v1"),
+                &format!(":refs/heads/drafts/{pkg}/w"),
+            ],
+        );
         s.add("git approve", t.elapsed());
     }
     s
@@ -156,10 +262,18 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let iterations: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let iterations: usize = std::env::var("BENCH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
     let dir = tempfile::tempdir().expect("tempdir");
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
-    println!("porch-rs lifecycle benchmark: {iterations} iterations per scale, one local bare repository each");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "porch-rs lifecycle benchmark: {iterations} iterations per scale, one local bare repository each"
+    );
     let mut approve_p50 = Vec::new();
     for &scale in &scales {
         let mut s = rt.block_on(run_server(dir.path(), scale, iterations));

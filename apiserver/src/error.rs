@@ -130,13 +130,11 @@ impl ApiError {
                 name,
                 causes,
             } => Status::invalid(group, kind, name, causes),
-            ApiError::Unprocessable { subject, message } => {
-                Status::failure(StatusReason::Invalid, message.clone()).with_details(
-                    &subject.group,
-                    &subject.resource,
-                    &subject.name,
-                )
-            }
+            ApiError::Unprocessable { subject, message } => Status::failure(
+                StatusReason::Invalid,
+                message.clone(),
+            )
+            .with_details(&subject.group, &subject.resource, &subject.name),
             ApiError::UnprocessablePatch(m) => Status::failure(
                 StatusReason::Invalid,
                 format!("the server rejected our request due to an error in our request: {m}"),
@@ -200,7 +198,10 @@ impl ApiError {
             | G::Corrupt(m) => ApiError::ServiceUnavailable(m),
             G::AlreadyExists(_) => ApiError::AlreadyExists(subject),
             G::Conflict(_) => ApiError::stale(subject),
-            G::Invalid(m) => ApiError::Unprocessable { subject, message: m },
+            G::Invalid(m) => ApiError::Unprocessable {
+                subject,
+                message: m,
+            },
             G::Other(m) => ApiError::Internal(m),
         }
     }

@@ -139,7 +139,11 @@ pub struct Normalized {
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync {
     /// Write a new, validated object; returns it as stored.
-    async fn create(&self, ctx: &crate::rest::Ctx, obj: Value) -> Result<Arc<crate::storage::cache::Cached>, ApiError>;
+    async fn create(
+        &self,
+        ctx: &crate::rest::Ctx,
+        obj: Value,
+    ) -> Result<Arc<crate::storage::cache::Cached>, ApiError>;
 
     /// Write `new` over `old` (also when the last finalizer of a terminating object goes).
     async fn update(

@@ -24,7 +24,14 @@ impl Env {
     fn new() -> Env {
         let s = Server::start(
             BIN,
-            &["--repo-sync-interval", "500ms", "--git-timeout", "20s", "--operation-lock-ttl", "3s"],
+            &[
+                "--repo-sync-interval",
+                "500ms",
+                "--git-timeout",
+                "20s",
+                "--operation-lock-ttl",
+                "3s",
+            ],
         );
         let k = Kubectl::new(32, &s.kubeconfig());
         Env {
@@ -53,7 +60,10 @@ impl Env {
     fn namespace(&self, ns: &str) {
         if ns != "default" {
             self.k
-                .run_stdin(&["apply", "-f", "-"], &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"))
+                .run_stdin(
+                    &["apply", "-f", "-"],
+                    &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
+                )
                 .ok();
         }
     }
@@ -65,14 +75,25 @@ impl Env {
         );
         self.k.run_stdin(&["apply", "-f", "-"], &m).ok();
         self.k
-            .run(&["wait", "-n", ns, "--for=condition=Ready", &format!("repository/{name}"), "--timeout=60s"])
+            .run(&[
+                "wait",
+                "-n",
+                ns,
+                "--for=condition=Ready",
+                &format!("repository/{name}"),
+                "--timeout=60s",
+            ])
             .ok();
     }
 
     fn req(&self, method: &str, path: &str, body: Option<&Value>) -> Response {
         let bytes = body.map(|b| serde_json::to_vec(b).unwrap());
-        self.s
-            .request(method, path, bytes.as_ref().map(|_| "application/json"), bytes.as_deref())
+        self.s.request(
+            method,
+            path,
+            bytes.as_ref().map(|_| "application/json"),
+            bytes.as_deref(),
+        )
     }
 
     fn get(&self, ns: &str, resource: &str, name: &str) -> Value {
@@ -90,7 +111,11 @@ impl Env {
         let mut pr = self.get(ns, "packagerevisions", name);
         pr["spec"]["lifecycle"] = json!(lifecycle);
         let sub = if approval { "/approval" } else { "" };
-        self.req("PUT", &format!("{API}/{ns}/packagerevisions/{name}{sub}"), Some(&pr))
+        self.req(
+            "PUT",
+            &format!("{API}/{ns}/packagerevisions/{name}{sub}"),
+            Some(&pr),
+        )
     }
 
     fn publish(&self, ns: &str, name: &str) -> Value {
@@ -132,7 +157,10 @@ fn body(r: &Response) -> Value {
 
 fn kptfile(e: &Env, ns: &str, name: &str) -> String {
     let prr = e.get(ns, "packagerevisionresources", name);
-    prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().to_string()
+    prr["spec"]["resources"]["Kptfile"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn refs(bare: &Path) -> Vec<String> {
@@ -151,38 +179,85 @@ fn init_propose_approve_delete_as_porch_writes_git() {
     // Create with kubectl: no task means init with "<pkg> description".
     let manifest = "apiVersion: porch.kpt.dev/v1alpha1\nkind: PackageRevision\nmetadata:\n  namespace: default\nspec:\n  repository: porch-test\n  packageName: empty-package\n  workspaceName: test-workspace\n";
     let out = e.k.run_stdin(&["create", "-f", "-"], manifest).ok();
-    assert!(out.stdout.contains("porch-test.empty-package.test-workspace created"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("porch-test.empty-package.test-workspace created"),
+        "{}",
+        out.stdout
+    );
     let name = "porch-test.empty-package.test-workspace";
     let pr = e.get("default", "packagerevisions", name);
     assert_eq!(pr["spec"]["lifecycle"], "Draft");
-    assert!(pr["spec"]["revision"].is_null(), "revision 0 is omitted: {pr}");
+    assert!(
+        pr["spec"]["revision"].is_null(),
+        "revision 0 is omitted: {pr}"
+    );
     assert_eq!(pr["spec"]["tasks"][0]["type"], "init");
     assert_eq!(
         pr["metadata"]["uid"],
-        porch_api::names::generate_uid("packagerevision:", "porch.kpt.dev/v1alpha1", "default", name)
+        porch_api::names::generate_uid(
+            "packagerevision:",
+            "porch.kpt.dev/v1alpha1",
+            "default",
+            name
+        )
     );
     let kf = kptfile(&e, "default", name);
     assert!(kf.contains("name: empty-package"), "{kf}");
-    assert!(kf.contains("description: empty-package description"), "{kf}");
+    assert!(
+        kf.contains("description: empty-package description"),
+        "{kf}"
+    );
     assert!(refs(&bare).contains(&"refs/heads/drafts/empty-package/test-workspace".to_string()));
-    let msg = g::git(&bare, &["log", "-1", "--format=%B", "drafts/empty-package/test-workspace"]);
+    let msg = g::git(
+        &bare,
+        &[
+            "log",
+            "-1",
+            "--format=%B",
+            "drafts/empty-package/test-workspace",
+        ],
+    );
     assert!(msg.starts_with("Creating new empty revision"), "{msg}");
     assert!(msg.contains(r#"kpt:{"package":"empty-package","workspaceName":"test-workspace","task":{"type":"init""#), "{msg}");
 
     // The same again: 409 AlreadyExists; a second init of the package: 409.
-    let again = e.create("default", &draft("porch-test", "empty-package", "test-workspace", None));
+    let again = e.create(
+        "default",
+        &draft("porch-test", "empty-package", "test-workspace", None),
+    );
     assert_eq!(again.code, 409, "{}", again.body);
     assert_eq!(body(&again)["reason"], "AlreadyExists");
-    let second = e.create("default", &draft("porch-test", "empty-package", "other", None));
+    let second = e.create(
+        "default",
+        &draft("porch-test", "empty-package", "other", None),
+    );
     assert_eq!(second.code, 409, "{}", second.body);
-    assert!(second.body.contains(r#"package \"empty-package\" already exists in repository \"porch-test\""#), "{}", second.body);
+    assert!(
+        second
+            .body
+            .contains(r#"package \"empty-package\" already exists in repository \"porch-test\""#),
+        "{}",
+        second.body
+    );
 
     // Approving a Draft is refused; propose with kubectl patch.
     let r = e.lifecycle("default", name, "Published", true);
     assert_eq!(r.code, 422, "{}", r.body);
     assert!(r.body.contains("cannot approve package with Draft lifecycle value; only Proposed packages can be approved"), "{}", r.body);
-    e.k.run(&["patch", "packagerevisions", name, "--type=merge", "-p", r#"{"spec":{"lifecycle":"Proposed"}}"#]).ok();
-    assert_eq!(e.get("default", "packagerevisions", name)["spec"]["lifecycle"], "Proposed");
+    e.k.run(&[
+        "patch",
+        "packagerevisions",
+        name,
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"lifecycle":"Proposed"}}"#,
+    ])
+    .ok();
+    assert_eq!(
+        e.get("default", "packagerevisions", name)["spec"]["lifecycle"],
+        "Proposed"
+    );
     assert!(refs(&bare).contains(&"refs/heads/proposed/empty-package/test-workspace".to_string()));
     assert!(!refs(&bare).contains(&"refs/heads/drafts/empty-package/test-workspace".to_string()));
 
@@ -192,35 +267,71 @@ fn init_propose_approve_delete_as_porch_writes_git() {
     let file = e.dir.path().join("approve.json");
     std::fs::write(&file, serde_json::to_vec(&pr).unwrap()).unwrap();
     let path = format!("{API}/default/packagerevisions/{name}/approval");
-    e.k.run(&["replace", "--raw", &path, "-f", &file.to_string_lossy()]).ok();
+    e.k.run(&["replace", "--raw", &path, "-f", &file.to_string_lossy()])
+        .ok();
     let pr = e.get("default", "packagerevisions", name);
     assert_eq!(pr["spec"]["lifecycle"], "Published");
     assert_eq!(pr["spec"]["revision"], 1);
     assert_eq!(pr["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
-    assert!(pr["status"]["publishedBy"].as_str().is_some_and(|s| !s.is_empty()), "{pr}");
+    assert!(
+        pr["status"]["publishedBy"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()),
+        "{pr}"
+    );
     let r = refs(&bare);
-    assert!(r.contains(&"refs/tags/empty-package/v1".to_string()), "{r:?}");
+    assert!(
+        r.contains(&"refs/tags/empty-package/v1".to_string()),
+        "{r:?}"
+    );
     assert!(!r.iter().any(|x| x.contains("proposed/")), "{r:?}");
     // The tag is the merge commit on main.
-    assert_eq!(g::git(&bare, &["rev-parse", "main"]), g::git(&bare, &["rev-parse", "empty-package/v1^{commit}"]));
+    assert_eq!(
+        g::git(&bare, &["rev-parse", "main"]),
+        g::git(&bare, &["rev-parse", "empty-package/v1^{commit}"])
+    );
     let msg = g::git(&bare, &["log", "-1", "--format=%B", "main"]);
-    assert!(msg.starts_with("Approving package revision empty-package/1"), "{msg}");
-    assert_eq!(g::git(&bare, &["show", "main:empty-package/Kptfile"]), kptfile(&e, "default", name));
+    assert!(
+        msg.starts_with("Approving package revision empty-package/1"),
+        "{msg}"
+    );
+    assert_eq!(
+        g::git(&bare, &["show", "main:empty-package/Kptfile"]),
+        kptfile(&e, "default", name)
+    );
     // The placeholder appeared.
-    let main = e.get("default", "packagerevisions", "porch-test.empty-package.main");
+    let main = e.get(
+        "default",
+        "packagerevisions",
+        "porch-test.empty-package.main",
+    );
     assert_eq!(main["spec"]["revision"], -1);
 
     // Deleting a Published revision: 403; propose-delete, undo, propose again, delete.
     let out = e.k.run(&["delete", "packagerevision", name]);
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("published PackageRevisions must be proposed for deletion"), "{}", out.stderr);
-    for (lc, code) in [("DeletionProposed", 200), ("Published", 200), ("Draft", 422), ("DeletionProposed", 200)] {
+    assert!(
+        out.stderr
+            .contains("published PackageRevisions must be proposed for deletion"),
+        "{}",
+        out.stderr
+    );
+    for (lc, code) in [
+        ("DeletionProposed", 200),
+        ("Published", 200),
+        ("Draft", 422),
+        ("DeletionProposed", 200),
+    ] {
         let r = e.lifecycle("default", name, lc, true);
         assert_eq!(r.code, code, "{lc}: {}", r.body);
     }
     assert!(refs(&bare).contains(&"refs/heads/deletionProposed/empty-package/v1".to_string()));
     e.k.run(&["delete", "packagerevision", name]).ok();
-    let r = e.req("GET", &format!("{API}/default/packagerevisions/{name}"), None);
+    let r = e.req(
+        "GET",
+        &format!("{API}/default/packagerevisions/{name}"),
+        None,
+    );
     assert_eq!(r.code, 404);
     let r = refs(&bare);
     assert!(!r.iter().any(|x| x.contains("empty-package/v1")), "{r:?}");
@@ -239,12 +350,32 @@ fn clone_copy_and_upgrade_from_registered_blueprints() {
     e.register("default", "porch-test", &bare, "");
 
     // From the placeholder: 422 naming it.
-    let r = e.create("default", &draft("porch-test", "istions", "ws", Some(clone_task("test-blueprints.basens.main"))));
+    let r = e.create(
+        "default",
+        &draft(
+            "porch-test",
+            "istions",
+            "ws",
+            Some(clone_task("test-blueprints.basens.main")),
+        ),
+    );
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("placeholder package revision"), "{}", r.body);
+    assert!(
+        r.body.contains("placeholder package revision"),
+        "{}",
+        r.body
+    );
 
     // Clone basens v1: Kptfile renamed and pointed at the upstream.
-    let r = e.create("default", &draft("porch-test", "istions", "test-workspace", Some(clone_task("test-blueprints.basens.v1"))));
+    let r = e.create(
+        "default",
+        &draft(
+            "porch-test",
+            "istions",
+            "test-workspace",
+            Some(clone_task("test-blueprints.basens.v1")),
+        ),
+    );
     assert_eq!(r.code, 201, "{}", r.body);
     let name = "porch-test.istions.test-workspace";
     let kf = kptfile(&e, "default", name);
@@ -255,61 +386,143 @@ fn clone_copy_and_upgrade_from_registered_blueprints() {
     let commit = g::git(&bp, &["rev-parse", "basens/v1^{commit}"]);
     assert!(kf.contains(&format!("commit: {}", commit.trim())), "{kf}");
     let pr = e.get("default", "packagerevisions", name);
-    assert_eq!(pr["status"]["upstreamLock"]["git"]["ref"], "basens/v1", "{pr}");
-    assert_eq!(pr["spec"]["tasks"][0]["clone"]["upstreamRef"]["upstreamRef"]["name"], "test-blueprints.basens.v1");
+    assert_eq!(
+        pr["status"]["upstreamLock"]["git"]["ref"], "basens/v1",
+        "{pr}"
+    );
+    assert_eq!(
+        pr["spec"]["tasks"][0]["clone"]["upstreamRef"]["upstreamRef"]["name"],
+        "test-blueprints.basens.v1"
+    );
     let prr = e.get("default", "packagerevisionresources", name);
-    let ns = prr["spec"]["resources"]["namespace.yaml"].as_str().unwrap_or_default();
-    assert!(ns.contains("internal.kpt.dev/upstream-identifier: '|Namespace|default|example'"), "{ns}");
+    let ns = prr["spec"]["resources"]["namespace.yaml"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        ns.contains("internal.kpt.dev/upstream-identifier: '|Namespace|default|example'"),
+        "{ns}"
+    );
 
     // A second clone of the package: 409 with Porch's text.
-    let r = e.create("default", &draft("porch-test", "istions", "other", Some(clone_task("test-blueprints.basens.v1"))));
+    let r = e.create(
+        "default",
+        &draft(
+            "porch-test",
+            "istions",
+            "other",
+            Some(clone_task("test-blueprints.basens.v1")),
+        ),
+    );
     assert_eq!(r.code, 409, "{}", r.body);
-    assert!(r.body.contains("make subsequent revisions using `copy`"), "{}", r.body);
+    assert!(
+        r.body.contains("make subsequent revisions using `copy`"),
+        "{}",
+        r.body
+    );
 
     // Copy: from another package → 422; from an unpublished one → 422.
     let copy = |src: &str, _ws: &str| json!({"type": "edit", "edit": {"sourceRef": {"name": src}}});
-    let r = e.create("default", &draft("porch-test", "istions", "copy", Some(copy("test-blueprints.basens.v1", "copy"))));
+    let r = e.create(
+        "default",
+        &draft(
+            "porch-test",
+            "istions",
+            "copy",
+            Some(copy("test-blueprints.basens.v1", "copy")),
+        ),
+    );
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("source revision must be from same package porch-test/istions"), "{}", r.body);
-    let r = e.create("default", &draft("porch-test", "istions", "copy", Some(copy(name, "copy"))));
+    assert!(
+        r.body
+            .contains("source revision must be from same package porch-test/istions"),
+        "{}",
+        r.body
+    );
+    let r = e.create(
+        "default",
+        &draft("porch-test", "istions", "copy", Some(copy(name, "copy"))),
+    );
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("source revision must be published"), "{}", r.body);
+    assert!(
+        r.body.contains("source revision must be published"),
+        "{}",
+        r.body
+    );
     let published = e.publish("default", name);
     assert_eq!(published["spec"]["revision"], 1);
-    let r = e.create("default", &draft("porch-test", "istions", "copy", Some(copy(name, "copy"))));
+    let r = e.create(
+        "default",
+        &draft("porch-test", "istions", "copy", Some(copy(name, "copy"))),
+    );
     assert_eq!(r.code, 201, "{}", r.body);
     let copied = body(&r);
     assert_eq!(copied["spec"]["tasks"].as_array().map(Vec::len), Some(1));
-    assert_eq!(copied["spec"]["tasks"][0]["edit"]["sourceRef"]["name"], name);
-    assert_eq!(kptfile(&e, "default", "porch-test.istions.copy"), kptfile(&e, "default", name));
+    assert_eq!(
+        copied["spec"]["tasks"][0]["edit"]["sourceRef"]["name"],
+        name
+    );
+    assert_eq!(
+        kptfile(&e, "default", "porch-test.istions.copy"),
+        kptfile(&e, "default", name)
+    );
 
     // Upgrade the published clone from basens v1 to v2 (resource-merge by default).
     let upgrade = json!({"type": "upgrade", "upgrade": {
         "oldUpstreamRef": {"name": "test-blueprints.basens.v1"},
         "newUpstreamRef": {"name": "test-blueprints.basens.v2"},
         "localPackageRevisionRef": {"name": name}}});
-    let r = e.create("default", &draft("porch-test", "istions", "upgrade", Some(upgrade.clone())));
+    let r = e.create(
+        "default",
+        &draft("porch-test", "istions", "upgrade", Some(upgrade.clone())),
+    );
     assert_eq!(r.code, 201, "{}", r.body);
-    let prr = e.get("default", "packagerevisionresources", "porch-test.istions.upgrade");
-    assert!(prr["spec"]["resources"]["resourcequota.yaml"].is_string(), "{prr}");
+    let prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.istions.upgrade",
+    );
+    assert!(
+        prr["spec"]["resources"]["resourcequota.yaml"].is_string(),
+        "{prr}"
+    );
     let kf = kptfile(&e, "default", "porch-test.istions.upgrade");
     assert!(kf.contains("ref: basens/v2"), "{kf}");
     let mut bad = upgrade.clone();
     bad["upgrade"]["newUpstreamRef"]["name"] = json!("test-blueprints.basens.main");
-    let r = e.create("default", &draft("porch-test", "istions", "upgrade-2", Some(bad)));
+    let r = e.create(
+        "default",
+        &draft("porch-test", "istions", "upgrade-2", Some(bad)),
+    );
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("placeholder package revision"), "{}", r.body);
+    assert!(
+        r.body.contains("placeholder package revision"),
+        "{}",
+        r.body
+    );
 
     // basens v2 is the new upstream of the upgrade: its deletion is refused;
     // the local revision of an upgrade is no upstream and may go.
-    let r = e.lifecycle("default", "test-blueprints.basens.v2", "DeletionProposed", true);
+    let r = e.lifecycle(
+        "default",
+        "test-blueprints.basens.v2",
+        "DeletionProposed",
+        true,
+    );
     assert_eq!(r.code, 200, "{}", r.body);
-    let r = e.req("DELETE", &format!("{API}/default/packagerevisions/test-blueprints.basens.v2"), None);
+    let r = e.req(
+        "DELETE",
+        &format!("{API}/default/packagerevisions/test-blueprints.basens.v2"),
+        None,
+    );
     assert_eq!(r.code, 403, "{}", r.body);
     assert!(r.body.contains("cannot delete package revision, it is referenced as upstream by: porch-test.istions.upgrade"), "{}", r.body);
     let r = e.lifecycle("default", name, "DeletionProposed", true);
     assert_eq!(r.code, 200, "{}", r.body);
-    let r = e.req("DELETE", &format!("{API}/default/packagerevisions/{name}"), None);
+    let r = e.req(
+        "DELETE",
+        &format!("{API}/default/packagerevisions/{name}"),
+        None,
+    );
     assert_eq!(r.code, 200, "{}", r.body);
 
     // Clone into a deployment repository from an unregistered git URL.
@@ -317,10 +530,19 @@ fn clone_copy_and_upgrade_from_registered_blueprints() {
     e.register("default", "deploy", &deploy, "  deployment: true\n");
     let inline = json!({"type": "clone", "clone": {"upstreamRef": {"type": "git", "git": {
         "repo": url, "ref": "basens/v1", "directory": "/basens"}}}});
-    let r = e.create("default", &draft("deploy", "istions-deployment", "v1", Some(inline)));
+    let r = e.create(
+        "default",
+        &draft("deploy", "istions-deployment", "v1", Some(inline)),
+    );
     assert_eq!(r.code, 201, "{}", r.body);
-    let prr = e.get("default", "packagerevisionresources", "deploy.istions-deployment.v1");
-    let ctx = prr["spec"]["resources"]["package-context.yaml"].as_str().unwrap_or_default();
+    let prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "deploy.istions-deployment.v1",
+    );
+    let ctx = prr["spec"]["resources"]["package-context.yaml"]
+        .as_str()
+        .unwrap_or_default();
     assert!(ctx.contains("name: istions-deployment"), "{ctx}");
     assert!(ctx.contains("kptfile.kpt.dev"), "{ctx}");
 
@@ -329,18 +551,33 @@ fn clone_copy_and_upgrade_from_registered_blueprints() {
     let gone = json!({"type": "clone", "clone": {"upstreamRef": {"type": "git", "git": {
         "repo": format!("http://127.0.0.1:{port}/x.git"), "ref": "main", "directory": "/"}}}});
     let r = e.create("default", &draft("deploy", "unreachable", "v1", Some(gone)));
-    assert!(r.code >= 400 && r.code < 600 && r.code != 500, "{} {}", r.code, r.body);
-    let r = e.req("GET", &format!("{API}/default/packagerevisions/deploy.unreachable.v1"), None);
+    assert!(
+        r.code >= 400 && r.code < 600 && r.code != 500,
+        "{} {}",
+        r.code,
+        r.body
+    );
+    let r = e.req(
+        "GET",
+        &format!("{API}/default/packagerevisions/deploy.unreachable.v1"),
+        None,
+    );
     assert_eq!(r.code, 404);
 }
 
 /// Append a mutator to the Kptfile of a PRR object.
 fn add_mutator(prr: &mut Value, mutator: &str) {
-    let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().to_string();
+    let kf = prr["spec"]["resources"]["Kptfile"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let kf = if kf.contains("pipeline:") {
         // Follow the file's list indentation.
         let mutator = if kf.contains("  mutators:\n    - ") {
-            mutator.lines().map(|l| format!("  {l}\n")).collect::<String>()
+            mutator
+                .lines()
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>()
         } else {
             mutator.to_string()
         };
@@ -351,7 +588,8 @@ fn add_mutator(prr: &mut Value, mutator: &str) {
     prr["spec"]["resources"]["Kptfile"] = json!(kf);
 }
 
-const CONFIG_MAP: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: test-data\ndata:\n  key: before-render\n";
+const CONFIG_MAP: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: test-data\ndata:\n  key: before-render\n";
 
 #[test]
 fn resources_render_and_render_failures() {
@@ -359,23 +597,43 @@ fn resources_render_and_render_failures() {
     let bare = e.porch_test("porch-test");
     e.register("default", "porch-test", &bare, "");
     for ws in ["ok", "fail", "push", "save"] {
-        let r = e.create("default", &draft("porch-test", &format!("pkg-{ws}"), ws, None));
+        let r = e.create(
+            "default",
+            &draft("porch-test", &format!("pkg-{ws}"), ws, None),
+        );
         assert_eq!(r.code, 201, "{}", r.body);
     }
     let path = |n: &str| format!("{API}/default/packagerevisionresources/{n}");
 
     // An unchanged PUT is fine and renders nothing new.
-    let prr = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
+    let prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-ok.ok",
+    );
     let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&prr));
     assert_eq!(r.code, 200, "{}", r.body);
-    assert!(body(&r)["status"]["renderStatus"]["error"].as_str().unwrap_or_default().is_empty());
+    assert!(
+        body(&r)["status"]["renderStatus"]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty()
+    );
 
     // Without resourceVersion: 422; with a stale one: 409.
     let mut no_rv = prr.clone();
-    no_rv["metadata"].as_object_mut().unwrap().remove("resourceVersion");
+    no_rv["metadata"]
+        .as_object_mut()
+        .unwrap()
+        .remove("resourceVersion");
     let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&no_rv));
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("resourceVersion must be specified for an update"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("resourceVersion must be specified for an update"),
+        "{}",
+        r.body
+    );
     let mut stale = prr.clone();
     stale["metadata"]["resourceVersion"] = json!("1");
     let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&stale));
@@ -384,73 +642,182 @@ fn resources_render_and_render_failures() {
 
     // set-annotations renders in process; a 5 MiB value round-trips.
     let big = "x".repeat(5 * 1024 * 1024);
-    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
-    add_mutator(&mut prr, "  - image: ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4\n    configMap:\n      color: red\n      fruit: apple\n");
+    let mut prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-ok.ok",
+    );
+    add_mutator(
+        &mut prr,
+        "  - image: ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4\n    configMap:\n      color: red\n      fruit: apple\n",
+    );
     prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
-    prr["spec"]["resources"]["large.yaml"] = json!(format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: large\ndata:\n  value: {big}\n"));
+    prr["spec"]["resources"]["large.yaml"] = json!(format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: large\ndata:\n  value: {big}\n"
+    ));
     let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&prr));
     assert_eq!(r.code, 200, "{}", short(&r.body));
     let out = body(&r);
-    assert_eq!(out["status"]["renderStatus"]["result"]["exitCode"], 0, "{}", out["status"]);
-    let cm = out["spec"]["resources"]["configmap.yaml"].as_str().unwrap_or_default();
-    assert!(cm.contains("color: red") && cm.contains("fruit: apple"), "{cm}");
-    let stored = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
-    assert_eq!(stored["spec"]["resources"]["configmap.yaml"], out["spec"]["resources"]["configmap.yaml"]);
-    let large = stored["spec"]["resources"]["large.yaml"].as_str().unwrap_or_default();
+    assert_eq!(
+        out["status"]["renderStatus"]["result"]["exitCode"], 0,
+        "{}",
+        out["status"]
+    );
+    let cm = out["spec"]["resources"]["configmap.yaml"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        cm.contains("color: red") && cm.contains("fruit: apple"),
+        "{cm}"
+    );
+    let stored = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-ok.ok",
+    );
+    assert_eq!(
+        stored["spec"]["resources"]["configmap.yaml"],
+        out["spec"]["resources"]["configmap.yaml"]
+    );
+    let large = stored["spec"]["resources"]["large.yaml"]
+        .as_str()
+        .unwrap_or_default();
     assert!(large.contains(&big), "large value lost");
-    let kf = stored["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default();
+    let kf = stored["spec"]["resources"]["Kptfile"]
+        .as_str()
+        .unwrap_or_default();
     assert!(kf.contains("type: Rendered"), "{kf}");
     let msg = g::git(&bare, &["log", "-1", "--format=%B", "drafts/pkg-ok/ok"]);
-    assert!(msg.starts_with("Rendering package") && msg.contains(r#""task":{"type":"render"}"#), "{msg}");
+    assert!(
+        msg.starts_with("Rendering package") && msg.contains(r#""task":{"type":"render"}"#),
+        "{msg}"
+    );
     // The PR moved with its resources (same resourceVersion).
     let pr = e.get("default", "packagerevisions", "porch-test.pkg-ok.ok");
-    assert_eq!(pr["metadata"]["resourceVersion"], stored["metadata"]["resourceVersion"]);
+    assert_eq!(
+        pr["metadata"]["resourceVersion"],
+        stored["metadata"]["resourceVersion"]
+    );
 
     // A failing function: 422, nothing saved.
     let broken = "  - image: quay.io/invalid/nonexistent-fn:v0.0.1\n";
-    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-fail.fail");
+    let mut prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-fail.fail",
+    );
     add_mutator(&mut prr, broken);
     prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
     let r = e.req("PUT", &path("porch-test.pkg-fail.fail"), Some(&prr));
     assert_eq!(r.code, 422, "{}", r.body);
     assert!(r.body.contains("error rendering package in kpt function pipeline. Package NOT pushed to remote. Fix locally (until 'kpt fn render' succeeds) and retry."), "{}", r.body);
-    let after = e.get("default", "packagerevisionresources", "porch-test.pkg-fail.fail");
+    let after = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-fail.fail",
+    );
     assert!(after["spec"]["resources"]["configmap.yaml"].is_null());
 
     // push-on-render-failure: saved unrendered, error still returned.
-    e.k.run(&["annotate", "packagerevisions.v1alpha1.porch.kpt.dev", "porch-test.pkg-push.push", "porch.kpt.dev/push-on-render-failure=true"]).ok();
-    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-push.push");
+    e.k.run(&[
+        "annotate",
+        "packagerevisions.v1alpha1.porch.kpt.dev",
+        "porch-test.pkg-push.push",
+        "porch.kpt.dev/push-on-render-failure=true",
+    ])
+    .ok();
+    let mut prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-push.push",
+    );
     add_mutator(&mut prr, broken);
     prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
     let r = e.req("PUT", &path("porch-test.pkg-push.push"), Some(&prr));
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("Package pushed to remote despite render failure"), "{}", r.body);
-    let after = e.get("default", "packagerevisionresources", "porch-test.pkg-push.push");
-    assert!(after["spec"]["resources"]["configmap.yaml"].as_str().unwrap_or_default().contains("key: before-render"));
-    assert!(after["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().contains("nonexistent-fn"));
+    assert!(
+        r.body
+            .contains("Package pushed to remote despite render failure"),
+        "{}",
+        r.body
+    );
+    let after = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-push.push",
+    );
+    assert!(
+        after["spec"]["resources"]["configmap.yaml"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("key: before-render")
+    );
+    assert!(
+        after["spec"]["resources"]["Kptfile"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("nonexistent-fn")
+    );
 
     // … and with kpt's save-on-render-failure, partially rendered.
-    e.k.run(&["annotate", "packagerevisions", "porch-test.pkg-save.save", "porch.kpt.dev/push-on-render-failure=true"]).ok();
-    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-save.save");
-    let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().replace(
-        "  annotations:\n",
-        "  annotations:\n    kpt.dev/save-on-render-failure: \"true\"\n",
+    e.k.run(&[
+        "annotate",
+        "packagerevisions",
+        "porch-test.pkg-save.save",
+        "porch.kpt.dev/push-on-render-failure=true",
+    ])
+    .ok();
+    let mut prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-save.save",
     );
+    let kf = prr["spec"]["resources"]["Kptfile"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(
+            "  annotations:\n",
+            "  annotations:\n    kpt.dev/save-on-render-failure: \"true\"\n",
+        );
     prr["spec"]["resources"]["Kptfile"] = json!(kf);
-    add_mutator(&mut prr, &format!("  - image: ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4\n    configMap:\n      render-test: partial\n{broken}"));
+    add_mutator(
+        &mut prr,
+        &format!(
+            "  - image: ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4\n    configMap:\n      render-test: partial\n{broken}"
+        ),
+    );
     prr["spec"]["resources"]["configmap.yaml"] = json!(CONFIG_MAP);
     let r = e.req("PUT", &path("porch-test.pkg-save.save"), Some(&prr));
     assert_eq!(r.code, 422, "{}", r.body);
-    let after = e.get("default", "packagerevisionresources", "porch-test.pkg-save.save");
-    assert!(after["spec"]["resources"]["configmap.yaml"].as_str().unwrap_or_default().contains("render-test: partial"), "{after}");
+    let after = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-save.save",
+    );
+    assert!(
+        after["spec"]["resources"]["configmap.yaml"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("render-test: partial"),
+        "{after}"
+    );
 
     // Resources of a non-draft: 422.
     e.publish("default", "porch-test.pkg-ok.ok");
-    let mut prr = e.get("default", "packagerevisionresources", "porch-test.pkg-ok.ok");
+    let mut prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.pkg-ok.ok",
+    );
     prr["spec"]["resources"]["new.yaml"] = json!(CONFIG_MAP);
     let r = e.req("PUT", &path("porch-test.pkg-ok.ok"), Some(&prr));
     assert_eq!(r.code, 422, "{}", short(&r.body));
-    assert!(r.body.contains("resources can only be changed while the revision is Draft"), "{}", short(&r.body));
+    assert!(
+        r.body
+            .contains("resources can only be changed while the revision is Draft"),
+        "{}",
+        short(&r.body)
+    );
 }
 
 #[test]
@@ -472,7 +839,12 @@ fn metadata_latest_label_finalizers_readiness_and_events() {
     with_latest["metadata"]["labels"] = json!({"kpt.dev/latest-revision": "true"});
     let r = e.create("meta", &with_latest);
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("label is managed by porch and cannot be set by users"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("label is managed by porch and cannot be set by users"),
+        "{}",
+        r.body
+    );
     let v1 = e.publish("meta", "porch-test.pkg.v1");
     assert_eq!(v1["metadata"]["labels"]["kpt.dev/label"], "foo", "{v1}");
     assert_eq!(v1["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
@@ -480,66 +852,169 @@ fn metadata_latest_label_finalizers_readiness_and_events() {
     // Users cannot change the latest label; other metadata changes persist (kubectl label).
     let mut changed = e.get("meta", "packagerevisions", "porch-test.pkg.v1");
     changed["metadata"]["labels"]["kpt.dev/latest-revision"] = json!("false");
-    let r = e.req("PUT", &format!("{API}/meta/packagerevisions/porch-test.pkg.v1"), Some(&changed));
+    let r = e.req(
+        "PUT",
+        &format!("{API}/meta/packagerevisions/porch-test.pkg.v1"),
+        Some(&changed),
+    );
     assert_eq!(r.code, 422, "{}", r.body);
     assert!(r.body.contains("cannot be modified by users"), "{}", r.body);
-    e.k.run(&["label", "-n", "meta", "packagerevision", "porch-test.pkg.v1", "other-", "added=yes"]).ok();
+    e.k.run(&[
+        "label",
+        "-n",
+        "meta",
+        "packagerevision",
+        "porch-test.pkg.v1",
+        "other-",
+        "added=yes",
+    ])
+    .ok();
     let got = e.get("meta", "packagerevisions", "porch-test.pkg.v1");
     assert_eq!(got["metadata"]["labels"]["added"], "yes");
     assert!(got["metadata"]["labels"]["other"].is_null());
     assert_eq!(got["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
     // Selectors.
     let names = |q: &str| -> Vec<String> {
-        e.list("meta", q).iter().map(|p| p["metadata"]["name"].as_str().unwrap_or_default().to_string()).collect()
+        e.list("meta", q)
+            .iter()
+            .map(|p| {
+                p["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect()
     };
-    assert_eq!(names("?labelSelector=kpt.dev/label%3Dfoo"), ["porch-test.pkg.v1"]);
+    assert_eq!(
+        names("?labelSelector=kpt.dev/label%3Dfoo"),
+        ["porch-test.pkg.v1"]
+    );
     assert!(names("?labelSelector=kpt.dev/label%3Dbar").is_empty());
-    assert_eq!(names("?labelSelector=kpt.dev/latest-revision%3Dtrue&fieldSelector=spec.repository%3Dporch-test"), ["porch-test.pkg.v1"]);
-    assert_eq!(names("?fieldSelector=spec.packageName%3Dpkg,spec.revision%3D1"), ["porch-test.pkg.v1"]);
+    assert_eq!(
+        names(
+            "?labelSelector=kpt.dev/latest-revision%3Dtrue&fieldSelector=spec.repository%3Dporch-test"
+        ),
+        ["porch-test.pkg.v1"]
+    );
+    assert_eq!(
+        names("?fieldSelector=spec.packageName%3Dpkg,spec.revision%3D1"),
+        ["porch-test.pkg.v1"]
+    );
 
     // A copy becomes latest; deleting it moves the label back.
     let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": "porch-test.pkg.v1"}}});
-    assert_eq!(e.create("meta", &draft("porch-test", "pkg", "v2", Some(copy))).code, 201);
+    assert_eq!(
+        e.create("meta", &draft("porch-test", "pkg", "v2", Some(copy)))
+            .code,
+        201
+    );
     let v2 = e.publish("meta", "porch-test.pkg.v2");
     assert_eq!(v2["spec"]["revision"], 2);
     assert_eq!(v2["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
     assert!(e.get("meta", "packagerevisions", "porch-test.pkg.v1")["metadata"]["labels"]["kpt.dev/latest-revision"].is_null());
     let r = e.lifecycle("meta", "porch-test.pkg.v2", "DeletionProposed", false);
     assert_eq!(r.code, 200, "{}", r.body);
-    e.k.run(&["delete", "-n", "meta", "packagerevision", "porch-test.pkg.v2"]).ok();
-    assert_eq!(e.get("meta", "packagerevisions", "porch-test.pkg.v1")["metadata"]["labels"]["kpt.dev/latest-revision"], "true");
+    e.k.run(&[
+        "delete",
+        "-n",
+        "meta",
+        "packagerevision",
+        "porch-test.pkg.v2",
+    ])
+    .ok();
+    assert_eq!(
+        e.get("meta", "packagerevisions", "porch-test.pkg.v1")["metadata"]["labels"]["kpt.dev/latest-revision"],
+        "true"
+    );
     let pkg = e.get("meta", "packages", "porch-test.pkg");
     assert_eq!(pkg["status"]["latestRevision"], 1);
 
     // Finalizers: delete waits for them; removing the last one deletes in git.
-    assert_eq!(e.create("meta", &draft("porch-test", "fin", "ws", None)).code, 201);
-    e.k.run(&["patch", "-n", "meta", "packagerevision", "porch-test.fin.ws", "--type=merge", "-p", r#"{"metadata":{"finalizers":["foo-finalizer"]}}"#]).ok();
-    e.k.run(&["delete", "-n", "meta", "packagerevision", "porch-test.fin.ws", "--wait=false"]).ok();
+    assert_eq!(
+        e.create("meta", &draft("porch-test", "fin", "ws", None))
+            .code,
+        201
+    );
+    e.k.run(&[
+        "patch",
+        "-n",
+        "meta",
+        "packagerevision",
+        "porch-test.fin.ws",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":["foo-finalizer"]}}"#,
+    ])
+    .ok();
+    e.k.run(&[
+        "delete",
+        "-n",
+        "meta",
+        "packagerevision",
+        "porch-test.fin.ws",
+        "--wait=false",
+    ])
+    .ok();
     let fin = e.get("meta", "packagerevisions", "porch-test.fin.ws");
     assert!(fin["metadata"]["deletionTimestamp"].is_string(), "{fin}");
     assert!(refs(&bare).contains(&"refs/heads/drafts/fin/ws".to_string()));
-    e.k.run(&["patch", "-n", "meta", "packagerevision", "porch-test.fin.ws", "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]).ok();
-    let r = e.req("GET", &format!("{API}/meta/packagerevisions/porch-test.fin.ws"), None);
+    e.k.run(&[
+        "patch",
+        "-n",
+        "meta",
+        "packagerevision",
+        "porch-test.fin.ws",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ])
+    .ok();
+    let r = e.req(
+        "GET",
+        &format!("{API}/meta/packagerevisions/porch-test.fin.ws"),
+        None,
+    );
     assert_eq!(r.code, 404, "{}", r.body);
     assert!(!refs(&bare).contains(&"refs/heads/drafts/fin/ws".to_string()));
 
     // Readiness gates: approval refused until the condition holds.
     let clone = json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": "test-blueprints.unready.v1"}}}});
-    assert_eq!(e.create("meta", &draft("porch-test", "unready", "ws", Some(clone))).code, 201);
+    assert_eq!(
+        e.create("meta", &draft("porch-test", "unready", "ws", Some(clone)))
+            .code,
+        201
+    );
     let name = "porch-test.unready.ws";
     let pr = e.get("meta", "packagerevisions", name);
-    assert_eq!(pr["spec"]["readinessGates"][0]["conditionType"], "nephio.org.Specializer.specialize", "{pr}");
+    assert_eq!(
+        pr["spec"]["readinessGates"][0]["conditionType"], "nephio.org.Specializer.specialize",
+        "{pr}"
+    );
     assert_eq!(e.lifecycle("meta", name, "Proposed", false).code, 200);
     let r = e.lifecycle("meta", name, "Published", true);
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("nephio.org.Specializer.specialize") && r.body.contains("readiness gates not satisfied"), "{}", r.body);
+    assert!(
+        r.body.contains("nephio.org.Specializer.specialize")
+            && r.body.contains("readiness gates not satisfied"),
+        "{}",
+        r.body
+    );
     // Back to Draft, set the condition through the PR (written into the Kptfile), approve.
     assert_eq!(e.lifecycle("meta", name, "Draft", true).code, 200);
     let mut pr = e.get("meta", "packagerevisions", name);
-    pr["status"]["conditions"] = json!([{"type": "nephio.org.Specializer.specialize", "status": "True", "reason": "Done"}]);
-    let r = e.req("PUT", &format!("{API}/meta/packagerevisions/{name}"), Some(&pr));
+    pr["status"]["conditions"] =
+        json!([{"type": "nephio.org.Specializer.specialize", "status": "True", "reason": "Done"}]);
+    let r = e.req(
+        "PUT",
+        &format!("{API}/meta/packagerevisions/{name}"),
+        Some(&pr),
+    );
     assert_eq!(r.code, 200, "{}", r.body);
-    assert!(kptfile(&e, "meta", name).contains("status: 'True'"), "{}", kptfile(&e, "meta", name));
+    assert!(
+        kptfile(&e, "meta", name).contains("status: 'True'"),
+        "{}",
+        kptfile(&e, "meta", name)
+    );
     let published = e.publish("meta", name);
     assert_eq!(published["spec"]["revision"], 1);
 
@@ -551,13 +1026,24 @@ fn metadata_latest_label_finalizers_readiness_and_events() {
     let has = |t: &str, n: &str, rest: &str| {
         events.lines().any(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            f.first() == Some(&t) && f.get(1) == Some(&n) && rest.split_whitespace().zip(f.iter().skip(2)).all(|(a, b)| a == *b)
+            f.first() == Some(&t)
+                && f.get(1) == Some(&n)
+                && rest
+                    .split_whitespace()
+                    .zip(f.iter().skip(2))
+                    .all(|(a, b)| a == *b)
         })
     };
     assert!(has("ADDED", "porch-test.pkg.v1", "Draft"), "{events}");
     assert!(has("MODIFIED", "porch-test.pkg.v1", "Proposed"), "{events}");
-    assert!(has("MODIFIED", "porch-test.pkg.v1", "Published true"), "{events}");
-    assert!(has("MODIFIED", "porch-test.pkg.v1", "Published <none>"), "{events}");
+    assert!(
+        has("MODIFIED", "porch-test.pkg.v1", "Published true"),
+        "{events}"
+    );
+    assert!(
+        has("MODIFIED", "porch-test.pkg.v1", "Published <none>"),
+        "{events}"
+    );
     assert!(has("DELETED", "porch-test.pkg.v2", ""), "{events}");
     assert!(has("DELETED", "porch-test.fin.ws", ""), "{events}");
 }
@@ -590,7 +1076,9 @@ fn concurrent_writers_one_wins_and_revisions_never_repeat() {
     e.register("default", "porch-test", &bare, "");
 
     // Ten creates of one revision: one 201, the rest 409.
-    let codes = race(10, |_| e.create("default", &draft("porch-test", "race", "ws", None)));
+    let codes = race(10, |_| {
+        e.create("default", &draft("porch-test", "race", "ws", None))
+    });
     assert_eq!(count(&codes, 201), 1, "{codes:?}");
     assert_eq!(count(&codes, 409), 9, "{codes:?}");
 
@@ -599,18 +1087,31 @@ fn concurrent_writers_one_wins_and_revisions_never_repeat() {
     let path = format!("{API}/default/packagerevisionresources/porch-test.race.ws");
     let codes = race(50, |i| {
         let mut prr = base.clone();
-        prr["spec"]["resources"]["cm.yaml"] = json!(format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: writer\ndata:\n  who: w{i}\n"));
+        prr["spec"]["resources"]["cm.yaml"] = json!(format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: writer\ndata:\n  who: w{i}\n"
+        ));
         e.req("PUT", &path, Some(&prr))
     });
     assert_eq!(count(&codes, 200), 1, "{codes:?}");
     assert_eq!(count(&codes, 409), 49, "{codes:?}");
     let winner = codes.iter().position(|c| *c == 200).unwrap_or(usize::MAX);
     let now = e.get("default", "packagerevisionresources", "porch-test.race.ws");
-    assert!(now["spec"]["resources"]["cm.yaml"].as_str().unwrap_or_default().contains(&format!("who: w{winner}")), "{now}");
+    assert!(
+        now["spec"]["resources"]["cm.yaml"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&format!("who: w{winner}")),
+        "{now}"
+    );
 
     // Two racing proposals: one wins; two racing approvals: one publishes.
-    let codes = race(2, |_| e.lifecycle("default", "porch-test.race.ws", "Proposed", false));
-    assert!(count(&codes, 200) >= 1 && !codes.contains(&500), "{codes:?}");
+    let codes = race(2, |_| {
+        e.lifecycle("default", "porch-test.race.ws", "Proposed", false)
+    });
+    assert!(
+        count(&codes, 200) >= 1 && !codes.contains(&500),
+        "{codes:?}"
+    );
     let mut pr = e.get("default", "packagerevisions", "porch-test.race.ws");
     pr["spec"]["lifecycle"] = json!("Published");
     let approval = format!("{API}/default/packagerevisions/porch-test.race.ws/approval");
@@ -621,11 +1122,32 @@ fn concurrent_writers_one_wins_and_revisions_never_repeat() {
     // Six drafts of one package approved at once: revisions 2..=7, each once.
     for i in 0..6 {
         let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": "porch-test.race.ws"}}});
-        assert_eq!(e.create("default", &draft("porch-test", "race", &format!("c{i}"), Some(copy))).code, 201);
-        assert_eq!(e.lifecycle("default", &format!("porch-test.race.c{i}"), "Proposed", false).code, 200);
+        assert_eq!(
+            e.create(
+                "default",
+                &draft("porch-test", "race", &format!("c{i}"), Some(copy))
+            )
+            .code,
+            201
+        );
+        assert_eq!(
+            e.lifecycle(
+                "default",
+                &format!("porch-test.race.c{i}"),
+                "Proposed",
+                false
+            )
+            .code,
+            200
+        );
     }
     let codes = race(6, |i| {
-        let r = e.lifecycle("default", &format!("porch-test.race.c{i}"), "Published", true);
+        let r = e.lifecycle(
+            "default",
+            &format!("porch-test.race.c{i}"),
+            "Published",
+            true,
+        );
         assert_eq!(r.code, 200, "{}", r.body);
         r
     });
@@ -646,13 +1168,21 @@ fn concurrent_writers_one_wins_and_revisions_never_repeat() {
     }
 
     // Eight deletes of one draft: one 200, the others 409 or 404, and it is gone.
-    assert_eq!(e.create("default", &draft("porch-test", "gone", "ws", None)).code, 201);
+    assert_eq!(
+        e.create("default", &draft("porch-test", "gone", "ws", None))
+            .code,
+        201
+    );
     let path = format!("{API}/default/packagerevisions/porch-test.gone.ws");
     let codes = race(8, |_| e.req("DELETE", &path, None));
     assert_eq!(count(&codes, 200), 1, "{codes:?}");
     assert_eq!(count(&codes, 409) + count(&codes, 404), 7, "{codes:?}");
     assert_eq!(e.req("GET", &path, None).code, 404);
-    assert!(!refs(&bare).iter().any(|r| r.contains("gone")), "{:?}", refs(&bare));
+    assert!(
+        !refs(&bare).iter().any(|r| r.contains("gone")),
+        "{:?}",
+        refs(&bare)
+    );
 }
 
 /// What a revision looks like to a user, for comparing servers. The commit
@@ -666,9 +1196,17 @@ fn summary(pr: &Value) -> String {
         pr["metadata"]["name"].as_str().unwrap_or_default(),
         pr["spec"]["revision"],
         pr["spec"]["lifecycle"].as_str().unwrap_or_default(),
-        pr["metadata"]["labels"]["kpt.dev/latest-revision"].as_str().unwrap_or("-"),
+        pr["metadata"]["labels"]["kpt.dev/latest-revision"]
+            .as_str()
+            .unwrap_or("-"),
         pr["spec"]["tasks"],
-        if placeholder { "" } else { pr["status"]["selfLock"]["git"]["commit"].as_str().unwrap_or_default() },
+        if placeholder {
+            ""
+        } else {
+            pr["status"]["selfLock"]["git"]["commit"]
+                .as_str()
+                .unwrap_or_default()
+        },
     )
 }
 
@@ -679,8 +1217,24 @@ fn kill_during_approvals_leaves_git_and_server_consistent() {
     e.register("default", "porch-test", &bare, "");
     let n = 100;
     for i in 0..n {
-        assert_eq!(e.create("default", &draft("porch-test", &format!("k{i:03}"), "ws", None)).code, 201);
-        assert_eq!(e.lifecycle("default", &format!("porch-test.k{i:03}.ws"), "Proposed", false).code, 200);
+        assert_eq!(
+            e.create(
+                "default",
+                &draft("porch-test", &format!("k{i:03}"), "ws", None)
+            )
+            .code,
+            201
+        );
+        assert_eq!(
+            e.lifecycle(
+                "default",
+                &format!("porch-test.k{i:03}.ws"),
+                "Proposed",
+                false
+            )
+            .code,
+            200
+        );
     }
     // Approve from four threads; kill -9 the server in the middle of it.
     let pid = e.s.pid().unwrap_or(0);
@@ -713,20 +1267,34 @@ fn kill_during_approvals_leaves_git_and_server_consistent() {
     for i in 0..n {
         let tag = format!("refs/tags/k{i:03}/v1");
         let proposed = format!("refs/heads/proposed/k{i:03}/ws");
-        assert!(all.contains(&tag) != all.contains(&proposed), "k{i:03}: {all:?}");
+        assert!(
+            all.contains(&tag) != all.contains(&proposed),
+            "k{i:03}: {all:?}"
+        );
         if all.contains(&tag) {
             g::git(&bare, &["merge-base", "--is-ancestor", &tag, "main"]);
             published += 1;
         }
     }
-    assert!(published > 0 && published < n, "the kill should land mid-way: {published} of {n} published");
+    assert!(
+        published > 0 && published < n,
+        "the kill should land mid-way: {published} of {n} published"
+    );
     g::git(&bare, &["fsck", "--no-progress"]);
 
     // After a restart the server shows exactly what git holds; the rest can still be approved.
     e.s.restart();
-    porch_testkit::wait_until("revisions match git after the restart", std::time::Duration::from_secs(60), || {
-        e.list("default", "").iter().filter(|p| p["spec"]["lifecycle"] == "Published" && p["spec"]["revision"] == 1).count() == published
-    });
+    porch_testkit::wait_until(
+        "revisions match git after the restart",
+        std::time::Duration::from_secs(60),
+        || {
+            e.list("default", "")
+                .iter()
+                .filter(|p| p["spec"]["lifecycle"] == "Published" && p["spec"]["revision"] == 1)
+                .count()
+                == published
+        },
+    );
     for i in 0..n {
         let name = format!("porch-test.k{i:03}.ws");
         let pr = e.get("default", "packagerevisions", &name);
@@ -742,7 +1310,10 @@ fn kill_during_approvals_leaves_git_and_server_consistent() {
             }
             assert_eq!(r.code, 200, "{name}: {}", r.body);
         }
-        assert_eq!(e.get("default", "packagerevisions", &name)["spec"]["revision"], 1);
+        assert_eq!(
+            e.get("default", "packagerevisions", &name)["spec"]["revision"],
+            1
+        );
     }
 
     // A fresh server registering the same repository lists the same revisions.
@@ -767,45 +1338,121 @@ fn directories_branches_placeholders_and_namespaces() {
         bare.display()
     );
     e.k.run_stdin(&["apply", "-f", "-"], &m).ok();
-    e.k.run(&["wait", "--for=condition=Ready", "repository/sub", "--timeout=60s"]).ok();
+    e.k.run(&[
+        "wait",
+        "--for=condition=Ready",
+        "repository/sub",
+        "--timeout=60s",
+    ])
+    .ok();
     let pkg = "random/package/folder/test-package";
-    assert_eq!(e.create("default", &draft("sub", pkg, "v1", None)).code, 201);
+    assert_eq!(
+        e.create("default", &draft("sub", pkg, "v1", None)).code,
+        201
+    );
     let name = "sub.random.package.folder.test-package.v1";
     assert_eq!(e.publish("default", name)["spec"]["revision"], 1);
     let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": name}}});
-    assert_eq!(e.create("default", &draft("sub", pkg, "v2", Some(copy))).code, 201);
-    assert_eq!(e.publish("default", "sub.random.package.folder.test-package.v2")["spec"]["revision"], 2);
+    assert_eq!(
+        e.create("default", &draft("sub", pkg, "v2", Some(copy)))
+            .code,
+        201
+    );
+    assert_eq!(
+        e.publish("default", "sub.random.package.folder.test-package.v2")["spec"]["revision"],
+        2
+    );
     let r = refs(&bare);
-    assert!(r.contains(&"refs/tags/random/repo/folder/random/package/folder/test-package/v2".to_string()), "{r:?}");
-    assert!(g::git(&bare, &["ls-tree", "-r", "--name-only", "subfolder"]).contains("random/repo/folder/random/package/folder/test-package/Kptfile"));
+    assert!(
+        r.contains(
+            &"refs/tags/random/repo/folder/random/package/folder/test-package/v2".to_string()
+        ),
+        "{r:?}"
+    );
+    assert!(
+        g::git(&bare, &["ls-tree", "-r", "--name-only", "subfolder"])
+            .contains("random/repo/folder/random/package/folder/test-package/Kptfile")
+    );
     // Listed package names never carry the directory; locks keep Porch's quirk.
-    let pr = e.get("default", "packagerevisions", "sub.random.package.folder.test-package.v2");
+    let pr = e.get(
+        "default",
+        "packagerevisions",
+        "sub.random.package.folder.test-package.v2",
+    );
     assert_eq!(pr["spec"]["packageName"], pkg);
-    assert_eq!(pr["status"]["selfLock"]["git"]["ref"], "random/repo/folder/random/package/folder/test-package/v2");
+    assert_eq!(
+        pr["status"]["selfLock"]["git"]["ref"],
+        "random/repo/folder/random/package/folder/test-package/v2"
+    );
     // A package inside another one: 422.
-    let r = e.create("default", &draft("sub", "random/package/folder/test-package/inner", "v1", None));
+    let r = e.create(
+        "default",
+        &draft(
+            "sub",
+            "random/package/folder/test-package/inner",
+            "v1",
+            None,
+        ),
+    );
     assert_eq!(r.code, 422, "{}", r.body);
     assert!(r.body.contains("packages cannot be nested"), "{}", r.body);
 
     // Deleting the placeholder: propose-delete, undo, again, delete → `Delete FULL` on the branch.
     let main = "sub.random.package.folder.test-package.subfolder";
-    assert_eq!(e.get("default", "packagerevisions", main)["spec"]["revision"], -1);
+    assert_eq!(
+        e.get("default", "packagerevisions", main)["spec"]["revision"],
+        -1
+    );
     for lc in ["DeletionProposed", "Published", "DeletionProposed"] {
         let r = e.lifecycle("default", main, lc, true);
         assert_eq!(r.code, 200, "{lc}: {}", r.body);
     }
-    let r = e.req("DELETE", &format!("{API}/default/packagerevisions/{main}"), None);
+    let r = e.req(
+        "DELETE",
+        &format!("{API}/default/packagerevisions/{main}"),
+        None,
+    );
     assert_eq!(r.code, 200, "{}", r.body);
     let msg = g::git(&bare, &["log", "-1", "--format=%s", "subfolder"]);
-    assert_eq!(msg.trim(), "Delete random/repo/folder/random/package/folder/test-package");
-    assert_eq!(e.req("GET", &format!("{API}/default/packagerevisions/{main}"), None).code, 404);
+    assert_eq!(
+        msg.trim(),
+        "Delete random/repo/folder/random/package/folder/test-package"
+    );
+    assert_eq!(
+        e.req(
+            "GET",
+            &format!("{API}/default/packagerevisions/{main}"),
+            None
+        )
+        .code,
+        404
+    );
     // The tags stay; deleting them one by one removes the package.
     for v in ["v1", "v2"] {
         let n = format!("sub.random.package.folder.test-package.{v}");
-        assert_eq!(e.lifecycle("default", &n, "DeletionProposed", true).code, 200);
-        assert_eq!(e.req("DELETE", &format!("{API}/default/packagerevisions/{n}"), None).code, 200);
+        assert_eq!(
+            e.lifecycle("default", &n, "DeletionProposed", true).code,
+            200
+        );
+        assert_eq!(
+            e.req(
+                "DELETE",
+                &format!("{API}/default/packagerevisions/{n}"),
+                None
+            )
+            .code,
+            200
+        );
     }
-    assert_eq!(e.req("GET", &format!("{API}/default/packages/sub.random.package.folder.test-package"), None).code, 404);
+    assert_eq!(
+        e.req(
+            "GET",
+            &format!("{API}/default/packages/sub.random.package.folder.test-package"),
+            None
+        )
+        .code,
+        404
+    );
     // Recreating the same name starts over with one init task.
     let r = e.create("default", &draft("sub", pkg, "v1", None));
     assert_eq!(r.code, 201, "{}", r.body);
@@ -822,29 +1469,66 @@ fn directories_branches_placeholders_and_namespaces() {
         let items = e.list(ns, &format!("?fieldSelector=spec.repository%3D{repo}"));
         assert_eq!(items.len(), 16, "{ns}");
         for it in &items {
-            assert!(it["metadata"]["name"].as_str().unwrap_or_default().starts_with(&format!("{repo}.")));
+            assert!(
+                it["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with(&format!("{repo}."))
+            );
             assert_eq!(it["metadata"]["namespace"], ns);
-            assert!(uids.insert(it["metadata"]["uid"].as_str().unwrap_or_default().to_string()));
+            assert!(
+                uids.insert(
+                    it["metadata"]["uid"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                )
+            );
         }
     }
 
     // Package metadata: clone basens v4 with extra labels; the Kptfile mirrors the union;
     // a later update of spec.packageMetadata replaces them.
-    let mut pr = draft("sub", "meta", "v1", Some(json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": "bp-a.basens.v4"}}}})));
-    pr["spec"]["packageMetadata"] = json!({"labels": {"mine": "yes"}, "annotations": {"note": "n"}});
+    let mut pr = draft(
+        "sub",
+        "meta",
+        "v1",
+        Some(
+            json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": "bp-a.basens.v4"}}}}),
+        ),
+    );
+    pr["spec"]["packageMetadata"] =
+        json!({"labels": {"mine": "yes"}, "annotations": {"note": "n"}});
     let r = e.create("default", &pr);
     assert_eq!(r.code, 201, "{}", r.body);
     let created = body(&r);
-    assert_eq!(created["spec"]["packageMetadata"]["labels"], json!({"mine": "yes", "test-label": "test-value"}), "{created}");
-    let found = e.list("default", "?fieldSelector=spec.packageMetadata.labels%5Btest-label%5D%3Dtest-value");
+    assert_eq!(
+        created["spec"]["packageMetadata"]["labels"],
+        json!({"mine": "yes", "test-label": "test-value"}),
+        "{created}"
+    );
+    let found = e.list(
+        "default",
+        "?fieldSelector=spec.packageMetadata.labels%5Btest-label%5D%3Dtest-value",
+    );
     assert!(found.iter().any(|p| p["metadata"]["name"] == "sub.meta.v1"));
     let mut pr = e.get("default", "packagerevisions", "sub.meta.v1");
     pr["spec"]["packageMetadata"] = json!({"labels": {"only": "this"}});
-    let r = e.req("PUT", &format!("{API}/default/packagerevisions/sub.meta.v1"), Some(&pr));
+    let r = e.req(
+        "PUT",
+        &format!("{API}/default/packagerevisions/sub.meta.v1"),
+        Some(&pr),
+    );
     assert_eq!(r.code, 200, "{}", r.body);
     let kf = kptfile(&e, "default", "sub.meta.v1");
-    assert!(kf.contains("only: this") && !kf.contains("test-label") && !kf.contains("mine"), "{kf}");
-    assert_eq!(body(&r)["spec"]["packageMetadata"]["labels"], json!({"only": "this"}));
+    assert!(
+        kf.contains("only: this") && !kf.contains("test-label") && !kf.contains("mine"),
+        "{kf}"
+    );
+    assert_eq!(
+        body(&r)["spec"]["packageMetadata"]["labels"],
+        json!({"only": "this"})
+    );
 }
 
 #[test]
@@ -856,50 +1540,132 @@ fn builtin_functions_validators_and_parallel_renders() {
     e.register("default", "porch-test", &bare, "");
     let clone = |src: &str| json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": src}}}});
     // apply-setters ran at clone time (bucket's pipeline).
-    assert_eq!(e.create("default", &draft("porch-test", "bucket", "ws", Some(clone("test-blueprints.bucket.v1")))).code, 201);
-    let prr = e.get("default", "packagerevisionresources", "porch-test.bucket.ws");
-    let bucket = prr["spec"]["resources"]["bucket.yaml"].as_str().unwrap_or_default().to_string();
-    assert!(bucket.contains("name: blueprints-project-bucket"), "{bucket}");
+    assert_eq!(
+        e.create(
+            "default",
+            &draft(
+                "porch-test",
+                "bucket",
+                "ws",
+                Some(clone("test-blueprints.bucket.v1"))
+            )
+        )
+        .code,
+        201
+    );
+    let prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.bucket.ws",
+    );
+    let bucket = prr["spec"]["resources"]["bucket.yaml"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        bucket.contains("name: blueprints-project-bucket"),
+        "{bucket}"
+    );
 
     // starlark + set-namespace, both in process.
     let mut prr = prr;
-    add_mutator(&mut prr, "  - image: ghcr.io/kptdev/krm-functions-catalog/starlark:v0.4.3\n    configMap:\n      source: |\n        for r in ctx.resource_list[\"items\"]:\n          r[\"metadata\"][\"annotations\"][\"foo\"] = \"bar\"\n  - image: ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1\n    configMap:\n      namespace: bucket-namespace\n");
-    let r = e.req("PUT", &format!("{API}/default/packagerevisionresources/porch-test.bucket.ws"), Some(&prr));
+    add_mutator(
+        &mut prr,
+        "  - image: ghcr.io/kptdev/krm-functions-catalog/starlark:v0.4.3\n    configMap:\n      source: |\n        for r in ctx.resource_list[\"items\"]:\n          r[\"metadata\"][\"annotations\"][\"foo\"] = \"bar\"\n  - image: ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1\n    configMap:\n      namespace: bucket-namespace\n",
+    );
+    let r = e.req(
+        "PUT",
+        &format!("{API}/default/packagerevisionresources/porch-test.bucket.ws"),
+        Some(&prr),
+    );
     assert_eq!(r.code, 200, "{}", short(&r.body));
     let out = body(&r);
-    let bucket = out["spec"]["resources"]["bucket.yaml"].as_str().unwrap_or_default();
-    assert!(bucket.contains("namespace: bucket-namespace") && bucket.contains("foo: bar"), "{bucket}");
+    let bucket = out["spec"]["resources"]["bucket.yaml"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        bucket.contains("namespace: bucket-namespace") && bucket.contains("foo: bar"),
+        "{bucket}"
+    );
 
     // A validator that fails blocks approval (and the update that adds it).
-    assert_eq!(e.create("default", &draft("porch-test", "checked", "ws", None)).code, 201);
-    let mut prr = e.get("default", "packagerevisionresources", "porch-test.checked.ws");
-    prr["spec"]["resources"]["deploy.yaml"] = json!("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: \"invalid\"\n");
-    let kf = prr["spec"]["resources"]["Kptfile"].as_str().unwrap_or_default().to_string();
-    prr["spec"]["resources"]["Kptfile"] = json!(format!("{kf}pipeline:\n  validators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/kubeconform:v0.1.1\n"));
-    let r = e.req("PUT", &format!("{API}/default/packagerevisionresources/porch-test.checked.ws"), Some(&prr));
+    assert_eq!(
+        e.create("default", &draft("porch-test", "checked", "ws", None))
+            .code,
+        201
+    );
+    let mut prr = e.get(
+        "default",
+        "packagerevisionresources",
+        "porch-test.checked.ws",
+    );
+    prr["spec"]["resources"]["deploy.yaml"] = json!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: \"invalid\"\n"
+    );
+    let kf = prr["spec"]["resources"]["Kptfile"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    prr["spec"]["resources"]["Kptfile"] = json!(format!(
+        "{kf}pipeline:\n  validators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/kubeconform:v0.1.1\n"
+    ));
+    let r = e.req(
+        "PUT",
+        &format!("{API}/default/packagerevisionresources/porch-test.checked.ws"),
+        Some(&prr),
+    );
     assert_eq!(r.code, 422, "{}", short(&r.body));
-    assert!(r.body.contains("error rendering package in kpt function pipeline"), "{}", short(&r.body));
+    assert!(
+        r.body
+            .contains("error rendering package in kpt function pipeline"),
+        "{}",
+        short(&r.body)
+    );
 
     // Renders of different drafts run in parallel: four 2 s sleeps take well under 8 s.
     for i in 0..4 {
-        assert_eq!(e.create("default", &draft("porch-test", &format!("sleepy-{i}"), "ws", None)).code, 201);
+        assert_eq!(
+            e.create(
+                "default",
+                &draft("porch-test", &format!("sleepy-{i}"), "ws", None)
+            )
+            .code,
+            201
+        );
     }
     let t = std::time::Instant::now();
     let codes = race(4, |i| {
         let name = format!("porch-test.sleepy-{i}.ws");
         let mut prr = e.get("default", "packagerevisionresources", &name);
-        add_mutator(&mut prr, "  - image: ghcr.io/kptdev/krm-functions-catalog/sleep:latest\n    configMap:\n      duration: 2s\n");
-        e.req("PUT", &format!("{API}/default/packagerevisionresources/{name}"), Some(&prr))
+        add_mutator(
+            &mut prr,
+            "  - image: ghcr.io/kptdev/krm-functions-catalog/sleep:latest\n    configMap:\n      duration: 2s\n",
+        );
+        e.req(
+            "PUT",
+            &format!("{API}/default/packagerevisionresources/{name}"),
+            Some(&prr),
+        )
     });
     let took = t.elapsed();
     assert_eq!(count(&codes, 200), 4, "{codes:?}");
-    assert!(took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(7), "{took:?}");
+    assert!(
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(7),
+        "{took:?}"
+    );
 }
 
 #[test]
 fn two_replicas_sharing_etcd_never_both_win() {
     let etcd = porch_testkit::etcd::Etcd::start();
-    let args = ["--repo-sync-interval", "500ms", "--git-timeout", "5s", "--etcd-servers", &etcd.endpoint];
+    let args = [
+        "--repo-sync-interval",
+        "500ms",
+        "--git-timeout",
+        "5s",
+        "--etcd-servers",
+        &etcd.endpoint,
+    ];
     let a_server = Server::start(BIN, &args);
     let a = Env {
         k: Kubectl::new(32, &a_server.kubeconfig()),
@@ -914,37 +1680,87 @@ fn two_replicas_sharing_etcd_never_both_win() {
     };
     let bare = a.porch_test("porch-test");
     a.register("default", "porch-test", &bare, "");
-    porch_testkit::wait_until("the second replica sees the repository", std::time::Duration::from_secs(30), || {
-        b.req("GET", "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories/porch-test", None).code == 200
-    });
+    porch_testkit::wait_until(
+        "the second replica sees the repository",
+        std::time::Duration::from_secs(30),
+        || {
+            b.req(
+                "GET",
+                "/apis/config.porch.kpt.dev/v1alpha1/namespaces/default/repositories/porch-test",
+                None,
+            )
+            .code
+                == 200
+        },
+    );
     let replica = |i: usize| if i % 2 == 0 { &a } else { &b };
 
     // Creates of one revision through both replicas: one 201.
-    let codes = race(8, |i| replica(i).create("default", &draft("porch-test", "shared", "ws", None)));
+    let codes = race(8, |i| {
+        replica(i).create("default", &draft("porch-test", "shared", "ws", None))
+    });
     assert_eq!(count(&codes, 201), 1, "{codes:?}");
     assert_eq!(count(&codes, 409), 7, "{codes:?}");
     // Both replicas serve it (the Store is shared).
-    assert_eq!(b.get("default", "packagerevisions", "porch-test.shared.ws")["spec"]["lifecycle"], "Draft");
+    assert_eq!(
+        b.get("default", "packagerevisions", "porch-test.shared.ws")["spec"]["lifecycle"],
+        "Draft"
+    );
     a.publish("default", "porch-test.shared.ws");
 
     // Copies approved through alternating replicas: distinct revisions 2..=7.
     for i in 0..6 {
         let copy = json!({"type": "edit", "edit": {"sourceRef": {"name": "porch-test.shared.ws"}}});
-        let r = replica(i).create("default", &draft("porch-test", "shared", &format!("c{i}"), Some(copy)));
+        let r = replica(i).create(
+            "default",
+            &draft("porch-test", "shared", &format!("c{i}"), Some(copy)),
+        );
         assert_eq!(r.code, 201, "{}", r.body);
-        porch_testkit::wait_until("both replicas see the copy", std::time::Duration::from_secs(10), || {
-            replica(i + 1).req("GET", &format!("{API}/default/packagerevisions/porch-test.shared.c{i}"), None).code == 200
-        });
-        let r = replica(i + 1).lifecycle("default", &format!("porch-test.shared.c{i}"), "Proposed", false);
+        porch_testkit::wait_until(
+            "both replicas see the copy",
+            std::time::Duration::from_secs(10),
+            || {
+                replica(i + 1)
+                    .req(
+                        "GET",
+                        &format!("{API}/default/packagerevisions/porch-test.shared.c{i}"),
+                        None,
+                    )
+                    .code
+                    == 200
+            },
+        );
+        let r = replica(i + 1).lifecycle(
+            "default",
+            &format!("porch-test.shared.c{i}"),
+            "Proposed",
+            false,
+        );
         assert_eq!(r.code, 200, "{}", r.body);
     }
-    let codes = race(6, |i| replica(i).lifecycle("default", &format!("porch-test.shared.c{i}"), "Published", true));
+    let codes = race(6, |i| {
+        replica(i).lifecycle(
+            "default",
+            &format!("porch-test.shared.c{i}"),
+            "Published",
+            true,
+        )
+    });
     assert_eq!(count(&codes, 200), 6, "{codes:?}");
     let tags = g::git(&bare, &["tag", "-l", "shared/*"]);
-    let mut numbers: Vec<u32> = tags.lines().filter_map(|t| t.strip_prefix("shared/v")?.parse().ok()).collect();
+    let mut numbers: Vec<u32> = tags
+        .lines()
+        .filter_map(|t| t.strip_prefix("shared/v")?.parse().ok())
+        .collect();
     numbers.sort();
     assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7]);
-    assert!(!refs(&bare).iter().any(|r| r.contains("proposed/") || r.contains("drafts/")), "{:?}", refs(&bare));
+    assert!(
+        !refs(&bare)
+            .iter()
+            .any(|r| r.contains("proposed/") || r.contains("drafts/")),
+        "{:?}",
+        refs(&bare)
+    );
     // And both replicas list the same.
     porch_testkit::wait_until("replicas agree", std::time::Duration::from_secs(10), || {
         let mut x: Vec<String> = a.list("default", "").iter().map(summary).collect();

@@ -442,8 +442,16 @@ pub fn porch_test_repo(dest: &Path) {
     std::fs::write(&scratch, "# porch-test\n").unwrap_or_else(|e| panic!("{e}"));
     let blob = git(dest, &["hash-object", "-w", &scratch.to_string_lossy()]);
     let _ = std::fs::remove_file(&scratch);
-    let tree = git_stdin(dest, &["mktree"], &format!("100644 blob {}\tREADME.md\n", blob.trim()));
-    let commit = git_env(dest, &["commit-tree", tree.trim(), "-m", "Initial commit"], &env);
+    let tree = git_stdin(
+        dest,
+        &["mktree"],
+        &format!("100644 blob {}\tREADME.md\n", blob.trim()),
+    );
+    let commit = git_env(
+        dest,
+        &["commit-tree", tree.trim(), "-m", "Initial commit"],
+        &env,
+    );
     git(dest, &["update-ref", "refs/heads/main", commit.trim()]);
 }
 
@@ -461,7 +469,13 @@ pub fn git_stdin(dir: &Path, args: &[&str], stdin: &str) -> String {
     if let Some(mut s) = child.stdin.take() {
         let _ = s.write_all(stdin.as_bytes());
     }
-    let out = child.wait_with_output().unwrap_or_else(|e| panic!("git {args:?}: {e}"));
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("git {args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

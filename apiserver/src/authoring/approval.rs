@@ -41,13 +41,22 @@ pub async fn approve(ctx: &Ctx, repo: &RepoHandle, pr: &Value, name: &str) -> Re
             name,
             unmet
                 .iter()
-                .map(|g| FieldError::invalid("spec.readinessGates", g.as_str(), "readiness gates not satisfied"))
+                .map(|g| {
+                    FieldError::invalid(
+                        "spec.readinessGates",
+                        g.as_str(),
+                        "readiness gates not satisfied",
+                    )
+                })
                 .collect(),
         ));
     }
     let files = crate::sync::package_files(&ctx.state, pr).await?;
     let renderer = ctx.state.renderer.clone();
-    let report = blocking("running validators", move || renderer.render(&porch_engine::authoring::validators_only(&files))).await?;
+    let report = blocking("running validators", move || {
+        renderer.render(&porch_engine::authoring::validators_only(&files))
+    })
+    .await?;
     if let Some(err) = report.error {
         return Err(ApiError::Unprocessable {
             subject,
@@ -60,7 +69,14 @@ pub async fn approve(ctx: &Ctx, repo: &RepoHandle, pr: &Value, name: &str) -> Re
     let commit = text(pr, "/status/selfLock/git/commit").to_string();
     let user = author(ctx);
     blocking("approving", move || {
-        git.approve(&pkg, &draft_ref, &commit, None, user.as_deref(), jiff::Timestamp::now())
+        git.approve(
+            &pkg,
+            &draft_ref,
+            &commit,
+            None,
+            user.as_deref(),
+            jiff::Timestamp::now(),
+        )
     })
     .await?
     .map_err(|e| ApiError::from_git(e, subject))?;

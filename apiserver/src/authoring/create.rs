@@ -49,7 +49,10 @@ pub(super) fn package_revisions(ctx: &Ctx, repository: &str, package: &str) -> V
     ctx.state
         .objects
         .cache()
-        .indexed(&def.prefix(), &field_index_key(ns, "spec.packageName", package))
+        .indexed(
+            &def.prefix(),
+            &field_index_key(ns, "spec.packageName", package),
+        )
         .into_iter()
         .filter(|c| text(&c.value, "/spec/repository") == repository)
         .collect()
@@ -70,7 +73,10 @@ fn is_placeholder(pr: &Value) -> bool {
 }
 
 fn is_published(pr: &Value) -> bool {
-    matches!(text(pr, "/spec/lifecycle"), "Published" | "DeletionProposed")
+    matches!(
+        text(pr, "/spec/lifecycle"),
+        "Published" | "DeletionProposed"
+    )
 }
 
 /// A source that must be a published, non-placeholder revision.
@@ -87,7 +93,10 @@ fn published_source(ctx: &Ctx, name: &str, me: &str, what: &str) -> Result<Arc<C
         ));
     }
     if !is_published(&src.value) {
-        return Err(unprocessable(me, format!("{what} must be published, {name:?} is not")));
+        return Err(unprocessable(
+            me,
+            format!("{what} must be published, {name:?} is not"),
+        ));
     }
     Ok(src)
 }
@@ -111,7 +120,12 @@ fn creation_task(spec: &PackageRevisionSpec) -> Task {
 }
 
 /// Porch's checks of a new revision against the package's existing ones.
-fn check_package(ctx: &Ctx, name: &str, spec: &PackageRevisionSpec, task: &Task) -> Result<(), ApiError> {
+fn check_package(
+    ctx: &Ctx,
+    name: &str,
+    spec: &PackageRevisionSpec,
+    task: &Task,
+) -> Result<(), ApiError> {
     let existing = package_revisions(ctx, &spec.repository, &spec.package_name);
     if existing
         .iter()
@@ -142,7 +156,11 @@ fn check_package(ctx: &Ctx, name: &str, spec: &PackageRevisionSpec, task: &Task)
 /// No package inside another one (422).
 fn check_nesting(ctx: &Ctx, name: &str, spec: &PackageRevisionSpec) -> Result<(), ApiError> {
     let ns = ctx.info.namespace.as_deref().unwrap_or_default();
-    let Some(packages) = ctx.state.registry.lookup("porch.kpt.dev", "v1alpha1", "packages") else {
+    let Some(packages) = ctx
+        .state
+        .registry
+        .lookup("porch.kpt.dev", "v1alpha1", "packages")
+    else {
         return Ok(());
     };
     let new = spec.package_name.as_str();
@@ -151,8 +169,12 @@ fn check_nesting(ctx: &Ctx, name: &str, spec: &PackageRevisionSpec) -> Result<()
         &field_index_key(ns, "spec.repository", &spec.repository),
     ) {
         let existing = text(&p.value, "/spec/packageName");
-        let nested = new.strip_prefix(existing).is_some_and(|r| r.starts_with('/'))
-            || existing.strip_prefix(new).is_some_and(|r| r.starts_with('/'));
+        let nested = new
+            .strip_prefix(existing)
+            .is_some_and(|r| r.starts_with('/'))
+            || existing
+                .strip_prefix(new)
+                .is_some_and(|r| r.starts_with('/'));
         if nested {
             return Err(ApiError::invalid(
                 "porch.kpt.dev",
@@ -161,7 +183,9 @@ fn check_nesting(ctx: &Ctx, name: &str, spec: &PackageRevisionSpec) -> Result<()
                 vec![crate::error::FieldError::invalid(
                     "spec.packageName",
                     new,
-                    &format!("package path {new:?} conflicts with existing package {existing:?}: packages cannot be nested"),
+                    &format!(
+                        "package path {new:?} conflicts with existing package {existing:?}: packages cannot be nested"
+                    ),
                 )],
             ));
         }
@@ -180,33 +204,50 @@ async fn build_files(
     let kpt_name = authoring::kpt_name(&spec.package_name).to_string();
     let task_error = |e: authoring::TaskError| unprocessable(name, e.to_string());
     match task.type_.as_str() {
-        "init" => Ok(authoring::init_files(&kpt_name, &task.init.clone().unwrap_or_default())),
+        "init" => Ok(authoring::init_files(
+            &kpt_name,
+            &task.init.clone().unwrap_or_default(),
+        )),
         "clone" => {
             let up = task
                 .clone
                 .as_ref()
                 .map(|c| c.upstream_ref.clone())
                 .unwrap_or_default();
-            let (files, lock) = if let Some(r) = up.upstream_ref.as_ref().filter(|r| !r.name.is_empty()) {
-                let src = published_source(ctx, &r.name, name, "upstream revision")?;
-                let files = crate::sync::package_files(&ctx.state, &src.value).await?;
-                (files, self_lock(&src.value))
-            } else if let Some(git) = up.git.as_ref().filter(|g| !g.repo.is_empty()) {
-                fetch_upstream(ctx, name, git).await?
-            } else if up.oci.is_some() || up.type_ == "oci" {
-                return Err(unprocessable(name, "cloning from an OCI upstream is not supported yet"));
-            } else {
-                return Err(unprocessable(name, "clone task needs upstreamRef.upstreamRef.name or upstreamRef.git"));
-            };
+            let (files, lock) =
+                if let Some(r) = up.upstream_ref.as_ref().filter(|r| !r.name.is_empty()) {
+                    let src = published_source(ctx, &r.name, name, "upstream revision")?;
+                    let files = crate::sync::package_files(&ctx.state, &src.value).await?;
+                    (files, self_lock(&src.value))
+                } else if let Some(git) = up.git.as_ref().filter(|g| !g.repo.is_empty()) {
+                    fetch_upstream(ctx, name, git).await?
+                } else if up.oci.is_some() || up.type_ == "oci" {
+                    return Err(unprocessable(
+                        name,
+                        "cloning from an OCI upstream is not supported yet",
+                    ));
+                } else {
+                    return Err(unprocessable(
+                        name,
+                        "clone task needs upstreamRef.upstreamRef.name or upstreamRef.git",
+                    ));
+                };
             authoring::clone_files(&files, &kpt_name, &lock, repo.deployment).map_err(task_error)
         }
         "edit" => {
-            let src_name = task.edit.as_ref().map(|e| e.source_ref.name.clone()).unwrap_or_default();
+            let src_name = task
+                .edit
+                .as_ref()
+                .map(|e| e.source_ref.name.clone())
+                .unwrap_or_default();
             let src = source(ctx, &src_name, name)?;
             if is_placeholder(&src.value) {
                 return Err(unprocessable(
                     name,
-                    format!("source revision may not be the placeholder package revision {}/{src_name}", spec.repository),
+                    format!(
+                        "source revision may not be the placeholder package revision {}/{src_name}",
+                        spec.repository
+                    ),
                 ));
             }
             if text(&src.value, "/spec/repository") != spec.repository
@@ -214,7 +255,10 @@ async fn build_files(
             {
                 return Err(unprocessable(
                     name,
-                    format!("source revision must be from same package {}/{}", spec.repository, spec.package_name),
+                    format!(
+                        "source revision must be from same package {}/{}",
+                        spec.repository, spec.package_name
+                    ),
                 ));
             }
             if !is_published(&src.value) {
@@ -224,16 +268,26 @@ async fn build_files(
         }
         "upgrade" => {
             let u = task.upgrade.clone().unwrap_or_default();
-            let old = published_source(ctx, &u.old_upstream_ref.name, name, "old upstream revision")?;
+            let old =
+                published_source(ctx, &u.old_upstream_ref.name, name, "old upstream revision")?;
             let new = published_source(ctx, &u.new_upstream_ref.name, name, "upstream revision")?;
-            let local = published_source(ctx, &u.local_package_revision_ref.name, name, "local revision")?;
+            let local = published_source(
+                ctx,
+                &u.local_package_revision_ref.name,
+                name,
+                "local revision",
+            )?;
             let old_files = crate::sync::package_files(&ctx.state, &old.value).await?;
             let new_files = crate::sync::package_files(&ctx.state, &new.value).await?;
             let local_files = crate::sync::package_files(&ctx.state, &local.value).await?;
             let lock = self_lock(&new.value);
-            authoring::upgrade_files(&old_files, &new_files, &local_files, &u.strategy, &lock).map_err(task_error)
+            authoring::upgrade_files(&old_files, &new_files, &local_files, &u.strategy, &lock)
+                .map_err(task_error)
         }
-        other => Err(unprocessable(name, format!("unsupported task type {other:?}"))),
+        other => Err(unprocessable(
+            name,
+            format!("unsupported task type {other:?}"),
+        )),
     }
 }
 
@@ -245,8 +299,12 @@ async fn fetch_upstream(
 ) -> Result<(BTreeMap<String, String>, Locator), ApiError> {
     let ns = ctx.info.namespace.as_deref().unwrap_or_default();
     let credentials = match git.secret_ref.as_ref().filter(|s| !s.name.is_empty()) {
-        Some(s) => crate::sync::credentials(&ctx.state, ns, &json!({"spec": {"git": {"secretRef": {"name": s.name}}}}))
-            .map_err(|m| unprocessable(name, m))?,
+        Some(s) => crate::sync::credentials(
+            &ctx.state,
+            ns,
+            &json!({"spec": {"git": {"secretRef": {"name": s.name}}}}),
+        )
+        .map_err(|m| unprocessable(name, m))?,
         None => Credentials::None,
     };
     let spec = RepoSpec {
@@ -256,12 +314,14 @@ async fn fetch_upstream(
         create_branch: false,
         credentials,
     };
-    let cache = ctx
-        .state
-        .git
-        .clone()
-        .ok_or_else(|| ApiError::ServiceUnavailable("git repositories are not served".into()))?;
-    let (reference, directory) = (git.ref_.clone(), git.directory.trim_matches('/').to_string());
+    let cache =
+        ctx.state.git.clone().ok_or_else(|| {
+            ApiError::ServiceUnavailable("git repositories are not served".into())
+        })?;
+    let (reference, directory) = (
+        git.ref_.clone(),
+        git.directory.trim_matches('/').to_string(),
+    );
     let me = subject(name);
     let found = blocking("fetching the upstream", move || {
         let repo = cache.open(&spec)?;
@@ -270,11 +330,14 @@ async fn fetch_upstream(
             Err(e) => return Err(e),
         }
         let commit = repo.resolve(&reference)?.ok_or_else(|| {
-            porch_engine::git::GitError::Invalid(format!("ref {reference:?} not found in {}", spec.url))
+            porch_engine::git::GitError::Invalid(format!(
+                "ref {reference:?} not found in {}",
+                spec.url
+            ))
         })?;
-        let files = repo.read_package_at(&commit, &directory).map_err(|e| {
-            porch_engine::git::GitError::Invalid(e.to_string())
-        })?;
+        let files = repo
+            .read_package_at(&commit, &directory)
+            .map_err(|e| porch_engine::git::GitError::Invalid(e.to_string()))?;
         Ok((files, commit))
     })
     .await?
@@ -348,17 +411,28 @@ pub async fn create(ctx: &Ctx, obj: Value) -> Result<Arc<Cached>, ApiError> {
         task: Some(task.clone()),
     };
     let git = repo.git.clone();
-    let (pkg, ws, user) = (spec.package_name.clone(), spec.workspace_name.clone(), author(ctx));
+    let (pkg, ws, user) = (
+        spec.package_name.clone(),
+        spec.workspace_name.clone(),
+        author(ctx),
+    );
     let message = commit_message(&task.type_);
     blocking("creating the draft", move || {
         git.create_draft(&pkg, &ws, &files, message, &trailer, user.as_deref())
     })
     .await?
     .map_err(|e| ApiError::from_git(e, subject(&name)))?;
-    let overrides = BTreeMap::from([(name.clone(), obj.get("metadata").cloned().unwrap_or(json!({})))]);
+    let overrides = BTreeMap::from([(
+        name.clone(),
+        obj.get("metadata").cloned().unwrap_or(json!({})),
+    )]);
     let written = refresh(&ctx.state, &repo, &spec.package_name, &[&name], &overrides).await?;
     written
         .get(&name)
         .map(|w| Arc::clone(w.object()))
-        .ok_or_else(|| ApiError::Internal(format!("created {name} but cannot find it in the repository")))
+        .ok_or_else(|| {
+            ApiError::Internal(format!(
+                "created {name} but cannot find it in the repository"
+            ))
+        })
 }

@@ -33,7 +33,8 @@ fn forbidden(name: &str, reason: &str) -> ApiError {
 /// The refusals Porch answers with 403 (checked before finalizers too).
 pub fn check(state: &AppState, pr: &Value) -> Result<(), ApiError> {
     let name = text(pr, "/metadata/name");
-    let lc = Lifecycle::parse_or_draft(text(pr, "/spec/lifecycle")).map_err(|e| lifecycle_error(name, e))?;
+    let lc = Lifecycle::parse_or_draft(text(pr, "/spec/lifecycle"))
+        .map_err(|e| lifecycle_error(name, e))?;
     lifecycle::check_delete(lc).map_err(|reason| forbidden(name, &reason))?;
     let users = upstream_users(state, pr);
     if !users.is_empty() {
@@ -52,7 +53,10 @@ pub fn check(state: &AppState, pr: &Value) -> Result<(), ApiError> {
 fn upstream_users(state: &AppState, pr: &Value) -> Vec<String> {
     let name = text(pr, "/metadata/name");
     let ns = text(pr, "/metadata/namespace");
-    let Some(prs) = state.registry.lookup("porch.kpt.dev", "v1alpha1", "packagerevisions") else {
+    let Some(prs) = state
+        .registry
+        .lookup("porch.kpt.dev", "v1alpha1", "packagerevisions")
+    else {
         return Vec::new();
     };
     let (items, _) = state
@@ -69,8 +73,12 @@ fn upstream_users(state: &AppState, pr: &Value) -> Vec<String> {
                 .into_iter()
                 .flatten()
                 .any(|t| {
-                    t.pointer("/clone/upstreamRef/upstreamRef/name").and_then(Value::as_str) == Some(name)
-                        || t.pointer("/upgrade/newUpstreamRef/name").and_then(Value::as_str) == Some(name)
+                    t.pointer("/clone/upstreamRef/upstreamRef/name")
+                        .and_then(Value::as_str)
+                        == Some(name)
+                        || t.pointer("/upgrade/newUpstreamRef/name")
+                            .and_then(Value::as_str)
+                            == Some(name)
                 })
         })
         .map(|c| text(&c.value, "/metadata/name").to_string())
@@ -85,13 +93,20 @@ pub async fn delete(ctx: &Ctx, old: &Arc<Cached>) -> Result<Arc<Cached>, ApiErro
 }
 
 /// Remove the revision from git and the Store; returns its last state.
-pub async fn remove(ctx: &Ctx, repo: &RepoHandle, old: &Arc<Cached>) -> Result<Arc<Cached>, ApiError> {
+pub async fn remove(
+    ctx: &Ctx,
+    repo: &RepoHandle,
+    old: &Arc<Cached>,
+) -> Result<Arc<Cached>, ApiError> {
     let pr = &old.value;
     let name = text(pr, "/metadata/name").to_string();
     let pkg = text(pr, "/spec/packageName").to_string();
     let git_ref = text(pr, "/status/selfLock/git/ref").to_string();
     let commit = text(pr, "/status/selfLock/git/commit").to_string();
-    let revision = pr.pointer("/spec/revision").and_then(Value::as_i64).unwrap_or(0);
+    let revision = pr
+        .pointer("/spec/revision")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     repo.ensure_commit(&commit).await?;
     let target = match text(pr, "/spec/lifecycle") {
         "Draft" | "Proposed" | "" => DeleteTarget::Branch { git_ref, commit },
@@ -99,7 +114,9 @@ pub async fn remove(ctx: &Ctx, repo: &RepoHandle, old: &Arc<Cached>) -> Result<A
             package_path: pkg.clone(),
             revision: u32::try_from(revision).unwrap_or(0),
         },
-        _ if git_ref == text(pr, "/spec/workspaceName") => DeleteTarget::Placeholder { package_path: pkg.clone() },
+        _ if git_ref == text(pr, "/spec/workspaceName") => DeleteTarget::Placeholder {
+            package_path: pkg.clone(),
+        },
         _ => DeleteTarget::Branch {
             git_ref: format!("refs/tags/{git_ref}"),
             commit,
@@ -113,11 +130,20 @@ pub async fn remove(ctx: &Ctx, repo: &RepoHandle, old: &Arc<Cached>) -> Result<A
             e => ApiError::from_git(e, subject(&name)),
         })?;
     let placeholder = super::refresh::placeholder_name(repo, &pkg);
-    let written = refresh(&ctx.state, repo, &pkg, &[&name, &placeholder], &BTreeMap::new()).await?;
+    let written = refresh(
+        &ctx.state,
+        repo,
+        &pkg,
+        &[&name, &placeholder],
+        &BTreeMap::new(),
+    )
+    .await?;
     match written.get(&name) {
         Some(Written::Deleted(c)) => Ok(Arc::clone(c)),
         // A sync removed it first: answer with the last state we knew.
         None => Ok(Arc::clone(old)),
-        Some(_) => Err(ApiError::Internal(format!("{name} is still in the repository after deletion"))),
+        Some(_) => Err(ApiError::Internal(format!(
+            "{name} is still in the repository after deletion"
+        ))),
     }
 }

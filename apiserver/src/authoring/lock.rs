@@ -26,7 +26,12 @@ fn now_ms() -> i64 {
 
 /// Take the lock `what` (Porch's key: `<ns>/<name>`, or
 /// `<ns>-<repo>-<pkg>-<ws>` for creates); 409 while another request holds it.
-pub async fn acquire(state: &AppState, what: &str, subject: &Subject, ttl: Duration) -> Result<Lock, ApiError> {
+pub async fn acquire(
+    state: &AppState,
+    what: &str,
+    subject: &Subject,
+    ttl: Duration,
+) -> Result<Lock, ApiError> {
     let store = state.objects.cache().store();
     let key = format!("{PREFIX}{what}");
     let expires = now_ms().saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
@@ -43,7 +48,9 @@ pub async fn acquire(state: &AppState, what: &str, subject: &Subject, ttl: Durat
                 if until > now_ms() {
                     return Err(ApiError::Conflict {
                         subject: subject.clone(),
-                        message: format!("another request is already in progress on package revision {what:?}"),
+                        message: format!(
+                            "another request is already in progress on package revision {what:?}"
+                        ),
                     });
                 }
                 kv.mod_revision
@@ -77,7 +84,9 @@ impl Lock {
                 key: self.key.clone(),
                 revision: self.revision,
             }],
-            ops: vec![Op::Delete { key: self.key.clone() }],
+            ops: vec![Op::Delete {
+                key: self.key.clone(),
+            }],
         };
         if let Err(e) = state.objects.cache().store().txn(txn).await {
             tracing::warn!(key = %self.key, error = %e, "releasing an operation lock failed; it expires by itself");

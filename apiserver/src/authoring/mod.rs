@@ -48,7 +48,12 @@ impl Backend for PackageRevisionBackend {
         .await
     }
 
-    async fn update(&self, ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cached>, ApiError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        old: &Arc<Cached>,
+        new: Value,
+    ) -> Result<Arc<Cached>, ApiError> {
         let (what, subject) = lock_of(ctx, old);
         lock::with_lock(&ctx.state, &what, &subject, async {
             still_current(ctx, old).await?;
@@ -78,7 +83,12 @@ impl Backend for ResourcesBackend {
         ))
     }
 
-    async fn update(&self, ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cached>, ApiError> {
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        old: &Arc<Cached>,
+        new: Value,
+    ) -> Result<Arc<Cached>, ApiError> {
         let (what, subject) = lock_of(ctx, old);
         lock::with_lock(&ctx.state, &what, &subject, async {
             still_current(ctx, old).await?;
@@ -108,10 +118,7 @@ fn lock_of(ctx: &Ctx, obj: &Cached) -> (String, Subject) {
 async fn still_current(ctx: &Ctx, old: &Cached) -> Result<(), ApiError> {
     ctx.sync().await?;
     let name = text(&old.value, "/metadata/name");
-    let key = ctx
-        .source()
-        .def()
-        .key(ctx.info.namespace.as_deref(), name);
+    let key = ctx.source().def().key(ctx.info.namespace.as_deref(), name);
     match ctx.state.objects.cache().get(&key) {
         Some(c) if c.rv == old.rv => Ok(()),
         Some(_) => Err(ApiError::stale(ctx.subject(name))),

@@ -33,7 +33,12 @@ pub async fn refresh(
     let path = package_path.to_string();
     let revisions = blocking("discovering a package", move || git.discover_package(&path))
         .await?
-        .map_err(|e| ApiError::from_git(e, Subject::new("config.porch.kpt.dev", "repositories", &repo.name)))?;
+        .map_err(|e| {
+            ApiError::from_git(
+                e,
+                Subject::new("config.porch.kpt.dev", "repositories", &repo.name),
+            )
+        })?;
     let ctx = RepoContext {
         namespace: &repo.namespace,
         repository: &repo.name,
@@ -46,7 +51,10 @@ pub async fn refresh(
     let now = crate::sync::now();
     let mut out = BTreeMap::new();
     for (plural, desired) in [
-        ("packagerevisions", materialize::package_revisions(&ctx, &discovery)),
+        (
+            "packagerevisions",
+            materialize::package_revisions(&ctx, &discovery),
+        ),
         ("packages", materialize::packages(&ctx, &discovery)),
     ] {
         let Some(strategy) = state.registry.lookup("porch.kpt.dev", "v1alpha1", plural) else {
@@ -54,12 +62,28 @@ pub async fn refresh(
         };
         let written = if plural == "packagerevisions" {
             reconcile_package(
-                state, strategy, &repo.namespace, &repo.name, package_path, desired, overrides, Some(&affected), &now,
+                state,
+                strategy,
+                &repo.namespace,
+                &repo.name,
+                package_path,
+                desired,
+                overrides,
+                Some(&affected),
+                &now,
             )
             .await?
         } else {
             reconcile_package(
-                state, strategy, &repo.namespace, &repo.name, package_path, desired, &BTreeMap::new(), None, &now,
+                state,
+                strategy,
+                &repo.namespace,
+                &repo.name,
+                package_path,
+                desired,
+                &BTreeMap::new(),
+                None,
+                &now,
             )
             .await?
         };

@@ -27,15 +27,17 @@ impl RepoHandle {
             "{}config.porch.kpt.dev/repositories/{namespace}/{name}",
             crate::storage::cache::REGISTRY_PREFIX
         );
-        let repo = state
-            .objects
-            .cache()
-            .get(&key)
-            .ok_or_else(|| ApiError::NotFound(Subject::new("config.porch.kpt.dev", "repositories", name)))?;
+        let repo = state.objects.cache().get(&key).ok_or_else(|| {
+            ApiError::NotFound(Subject::new("config.porch.kpt.dev", "repositories", name))
+        })?;
         Self::from_object(state, namespace, &repo.value)
     }
 
-    fn from_object(state: &AppState, namespace: &str, repo: &Value) -> Result<RepoHandle, ApiError> {
+    fn from_object(
+        state: &AppState,
+        namespace: &str,
+        repo: &Value,
+    ) -> Result<RepoHandle, ApiError> {
         let name = text(repo, "/metadata/name").to_string();
         if text(repo, "/spec/type") != "git" {
             return Err(ApiError::ServiceUnavailable(format!(
@@ -43,19 +45,29 @@ impl RepoHandle {
                 text(repo, "/spec/type")
             )));
         }
-        let spec = crate::sync::repo_spec_for(state, namespace, repo).map_err(ApiError::ServiceUnavailable)?;
-        let cache = state
-            .git
-            .as_ref()
-            .map(Arc::clone)
-            .ok_or_else(|| ApiError::ServiceUnavailable("git repositories are not served".into()))?;
+        let spec = crate::sync::repo_spec_for(state, namespace, repo)
+            .map_err(ApiError::ServiceUnavailable)?;
+        let cache = state.git.as_ref().map(Arc::clone).ok_or_else(|| {
+            ApiError::ServiceUnavailable("git repositories are not served".into())
+        })?;
         let git = cache
             .open(&spec)
-            .map_err(|e| ApiError::from_git(e, Subject::new("config.porch.kpt.dev", "repositories", &name)))?
-            .with_author(text(repo, "/spec/git/author"), text(repo, "/spec/git/email"));
+            .map_err(|e| {
+                ApiError::from_git(
+                    e,
+                    Subject::new("config.porch.kpt.dev", "repositories", &name),
+                )
+            })?
+            .with_author(
+                text(repo, "/spec/git/author"),
+                text(repo, "/spec/git/email"),
+            );
         Ok(RepoHandle {
             namespace: namespace.to_string(),
-            deployment: repo.pointer("/spec/deployment").and_then(Value::as_bool).unwrap_or(false),
+            deployment: repo
+                .pointer("/spec/deployment")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             name,
             git,
         })
@@ -69,6 +81,11 @@ impl RepoHandle {
         let name = self.name.clone();
         super::blocking("fetching", move || git.ensure_commit(&commit))
             .await?
-            .map_err(|e| ApiError::from_git(e, Subject::new("config.porch.kpt.dev", "repositories", &name)))
+            .map_err(|e| {
+                ApiError::from_git(
+                    e,
+                    Subject::new("config.porch.kpt.dev", "repositories", &name),
+                )
+            })
     }
 }

@@ -62,7 +62,8 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
         ));
     }
     let repo = RepoHandle::open(&ctx.state, &ns, text(&pr.value, "/spec/repository"))?;
-    repo.ensure_commit(text(&pr.value, "/status/selfLock/git/commit")).await?;
+    repo.ensure_commit(text(&pr.value, "/status/selfLock/git/commit"))
+        .await?;
     let old_files = files_of(&old.value);
     let given = files_of(&new);
     let healed = porch_engine::authoring::heal_comments(&old_files, &given);
@@ -99,7 +100,13 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
         let git = repo.git.clone();
         let user = author(ctx);
         blocking("updating the draft", move || {
-            git.update_draft(&draft, &files, "Rendering package", &trailer, user.as_deref())
+            git.update_draft(
+                &draft,
+                &files,
+                "Rendering package",
+                &trailer,
+                user.as_deref(),
+            )
         })
         .await?
         .map_err(|e| match e {
@@ -112,7 +119,11 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
         }
     }
     if let Some(err) = &report.error {
-        let prefix = if push_anyway { RENDER_PUSHED } else { RENDER_NOT_PUSHED };
+        let prefix = if push_anyway {
+            RENDER_PUSHED
+        } else {
+            RENDER_NOT_PUSHED
+        };
         return Err(ApiError::Unprocessable {
             subject: subject(&name),
             message: format!("{prefix}{err}"),
@@ -122,5 +133,6 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
     if let Some(status) = report.status {
         value["status"] = json!({"renderStatus": status});
     }
-    Cached::unstored(&written_pr.key, value, written_pr.rv).map_err(|e| ApiError::Internal(e.to_string()))
+    Cached::unstored(&written_pr.key, value, written_pr.rv)
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

@@ -31,10 +31,19 @@ pub(super) fn lifecycle_error(name: &str, e: LifecycleError) -> ApiError {
 }
 
 /// Spec fields fixed at creation.
-const IMMUTABLE: &[&str] = &["packageName", "repository", "workspaceName", "revision", "tasks", "parent"];
+const IMMUTABLE: &[&str] = &[
+    "packageName",
+    "repository",
+    "workspaceName",
+    "revision",
+    "tasks",
+    "parent",
+];
 
 fn spec_field<'a>(v: &'a Value, f: &str) -> Option<&'a Value> {
-    v.get("spec").and_then(|s| s.get(f)).filter(|x| !x.is_null())
+    v.get("spec")
+        .and_then(|s| s.get(f))
+        .filter(|x| !x.is_null())
 }
 
 /// The Kptfile-mirrored part a user may change on drafts.
@@ -66,7 +75,8 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
     let name = text(&old.value, "/metadata/name").to_string();
     let ns = ctx.info.namespace.clone().unwrap_or_default();
     let repo = RepoHandle::open(&ctx.state, &ns, text(&old.value, "/spec/repository"))?;
-    repo.ensure_commit(text(&old.value, "/status/selfLock/git/commit")).await?;
+    repo.ensure_commit(text(&old.value, "/status/selfLock/git/commit"))
+        .await?;
     if terminating_done(&new) {
         return delete::remove(ctx, &repo, old).await;
     }
@@ -84,7 +94,11 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
                     "porch.kpt.dev",
                     "PackageRevision",
                     &name,
-                    vec![FieldError::invalid(&format!("spec.{f}"), "", "field is immutable")],
+                    vec![FieldError::invalid(
+                        &format!("spec.{f}"),
+                        "",
+                        "field is immutable",
+                    )],
                 ));
             }
         }
@@ -119,8 +133,14 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
         (a, b) if a == b => None,
         (Lifecycle::Draft, Lifecycle::Proposed) | (Lifecycle::Proposed, Lifecycle::Draft) => {
             let (from, to) = match target {
-                Lifecycle::Proposed => (format!("drafts/{full}/{ws}"), format!("proposed/{full}/{ws}")),
-                _ => (format!("proposed/{full}/{ws}"), format!("drafts/{full}/{ws}")),
+                Lifecycle::Proposed => (
+                    format!("drafts/{full}/{ws}"),
+                    format!("proposed/{full}/{ws}"),
+                ),
+                _ => (
+                    format!("proposed/{full}/{ws}"),
+                    format!("drafts/{full}/{ws}"),
+                ),
             };
             let c = commit.clone();
             Some(blocking("moving the draft", move || git.move_draft(&from, &to, &c)).await?)
@@ -131,11 +151,21 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
         }
         (Lifecycle::Published, Lifecycle::DeletionProposed) => {
             let (which, c, p) = (published_ref(&old.value), commit.clone(), pkg.clone());
-            Some(blocking("proposing deletion", move || git.propose_delete(&p, which, &c)).await?)
+            Some(
+                blocking("proposing deletion", move || {
+                    git.propose_delete(&p, which, &c)
+                })
+                .await?,
+            )
         }
         (Lifecycle::DeletionProposed, Lifecycle::Published) => {
             let (which, p) = (published_ref(&old.value), pkg.clone());
-            Some(blocking("cancelling the deletion proposal", move || git.cancel_delete(&p, which)).await?)
+            Some(
+                blocking("cancelling the deletion proposal", move || {
+                    git.cancel_delete(&p, which)
+                })
+                .await?,
+            )
         }
         (a, b) => {
             return Err(lifecycle_error(
@@ -154,7 +184,10 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
     if !wrote_git {
         return metadata_only(ctx, old, &new).await;
     }
-    let overrides = BTreeMap::from([(name.clone(), new.get("metadata").cloned().unwrap_or(json!({})))]);
+    let overrides = BTreeMap::from([(
+        name.clone(),
+        new.get("metadata").cloned().unwrap_or(json!({})),
+    )]);
     let placeholder = super::refresh::placeholder_name(&repo, &pkg);
     let written = refresh(&ctx.state, &repo, &pkg, &[&name, &placeholder], &overrides).await?;
     written
@@ -178,7 +211,11 @@ async fn write_content(
     let pm = spec_field(new, "packageMetadata");
     let strings = |v: Option<&Value>| -> BTreeMap<String, String> {
         v.and_then(Value::as_object)
-            .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string()))).collect())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let meta = KptfileMeta {
@@ -218,7 +255,13 @@ async fn write_content(
     let git = repo.git.clone();
     let user = author(ctx);
     let written = blocking("updating the draft", move || {
-        git.update_draft(&draft, &files, "Intermediate commit: patch", &trailer, user.as_deref())
+        git.update_draft(
+            &draft,
+            &files,
+            "Intermediate commit: patch",
+            &trailer,
+            user.as_deref(),
+        )
     })
     .await?
     .map_err(|e| ApiError::from_git(e, subject(&name)))?;
@@ -236,7 +279,11 @@ async fn metadata_only(ctx: &Ctx, old: &Arc<Cached>, new: &Value) -> Result<Arc<
         .cloned();
     let mut meta = new.get("metadata").cloned().unwrap_or(json!({}));
     if let Some(m) = meta.as_object_mut() {
-        let mut labels = m.get("labels").and_then(Value::as_object).cloned().unwrap_or_default();
+        let mut labels = m
+            .get("labels")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         labels.remove(crate::resources::packagerevision::LATEST_LABEL);
         if let Some(l) = latest {
             labels.insert(crate::resources::packagerevision::LATEST_LABEL.into(), l);

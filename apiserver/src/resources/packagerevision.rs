@@ -171,7 +171,9 @@ impl Strategy for PackageRevisionStrategy {
     }
 
     fn prepare_for_create(&self, obj: &mut Value) {
-        let ns = str_at(obj, &["metadata", "namespace"]).unwrap_or("").to_string();
+        let ns = str_at(obj, &["metadata", "namespace"])
+            .unwrap_or("")
+            .to_string();
         let name = str_at(obj, &["metadata", "name"]).unwrap_or("").to_string();
         let gv = format!("{PORCH_GROUP}/{PORCH_VERSION}");
         obj["metadata"]["uid"] = json!(porch_api::names::generate_uid(
@@ -198,22 +200,46 @@ impl Strategy for PackageRevisionStrategy {
         }
         let spec = obj.get("spec").cloned().unwrap_or(json!({}));
         for (field, value) in [
-            ("spec.packageName", str_at(&spec, &["packageName"]).unwrap_or("")),
-            ("spec.workspaceName", str_at(&spec, &["workspaceName"]).unwrap_or("")),
+            (
+                "spec.packageName",
+                str_at(&spec, &["packageName"]).unwrap_or(""),
+            ),
+            (
+                "spec.workspaceName",
+                str_at(&spec, &["workspaceName"]).unwrap_or(""),
+            ),
         ] {
             errs.extend(name_errors(field, value));
         }
-        if let Err(e) = porch_api::lifecycle::check_create(str_at(&spec, &["lifecycle"]).unwrap_or("")) {
-            errs.push(FieldError::invalid(e.field, str_at(&spec, &["lifecycle"]).unwrap_or(""), &e.message));
+        if let Err(e) =
+            porch_api::lifecycle::check_create(str_at(&spec, &["lifecycle"]).unwrap_or(""))
+        {
+            errs.push(FieldError::invalid(
+                e.field,
+                str_at(&spec, &["lifecycle"]).unwrap_or(""),
+                &e.message,
+            ));
         }
-        let tasks = spec.get("tasks").and_then(Value::as_array).cloned().unwrap_or_default();
+        let tasks = spec
+            .get("tasks")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         if tasks.len() > 1 {
-            errs.push(FieldError::invalid("spec.tasks", "", "task list must not contain more than one task"));
+            errs.push(FieldError::invalid(
+                "spec.tasks",
+                "",
+                "task list must not contain more than one task",
+            ));
         }
         for t in &tasks {
             let ty = str_at(t, &["type"]).unwrap_or("");
             if !["init", "clone", "edit", "upgrade"].contains(&ty) {
-                errs.push(FieldError::not_supported("spec.tasks[0].type", ty, &["init", "clone", "edit", "upgrade"]));
+                errs.push(FieldError::not_supported(
+                    "spec.tasks[0].type",
+                    ty,
+                    &["init", "clone", "edit", "upgrade"],
+                ));
             }
         }
         errs
@@ -288,7 +314,8 @@ impl Strategy for PackageRevisionStrategy {
 }
 
 fn latest_label(obj: &Value) -> Option<&Value> {
-    obj.pointer("/metadata/labels").and_then(|l| l.get(LATEST_LABEL))
+    obj.pointer("/metadata/labels")
+        .and_then(|l| l.get(LATEST_LABEL))
 }
 
 /// Package paths are `/`-separated DNS labels; workspaces one DNS label.
@@ -536,7 +563,11 @@ impl Strategy for PackageRevisionResourcesStrategy {
             },
             "status": {},
         });
-        if let Some(rev) = pr.pointer("/spec/revision").and_then(Value::as_i64).filter(|r| *r != 0) {
+        if let Some(rev) = pr
+            .pointer("/spec/revision")
+            .and_then(Value::as_i64)
+            .filter(|r| *r != 0)
+        {
             out["spec"]["revision"] = json!(rev);
         }
         Ok(out)

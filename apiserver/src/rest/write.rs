@@ -435,7 +435,10 @@ pub(super) async fn update_object(
         return Ok((StatusCode::OK, unstored(&key, &new, old.rv)?));
     }
     if let Some(backend) = ctx.strategy.backend() {
-        return backend.update(ctx, old, new).await.map(|c| (StatusCode::OK, c));
+        return backend
+            .update(ctx, old, new)
+            .await
+            .map(|c| (StatusCode::OK, c));
     }
     let written = if terminating_done {
         ctx.state.objects.delete(&key, &new, old.rv).await

@@ -317,7 +317,8 @@ async fn sync_once(
     ];
     for (plural, objects) in desired {
         if let Some(s) = state.registry.lookup("porch.kpt.dev", "v1alpha1", plural) {
-            let changes = reconcile::reconcile(state, s, namespace, name, objects, &ts, since).await;
+            let changes =
+                reconcile::reconcile(state, s, namespace, name, objects, &ts, since).await;
             tracing::debug!(repository = %name, %namespace, resource = plural, ?changes, "synced");
         }
     }

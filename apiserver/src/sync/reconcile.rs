@@ -137,7 +137,10 @@ impl Written {
     /// The object as it now is (its last state for a deletion).
     pub fn object(&self) -> &Arc<Cached> {
         match self {
-            Written::Created(c) | Written::Updated(c) | Written::Unchanged(c) | Written::Deleted(c) => c,
+            Written::Created(c)
+            | Written::Updated(c)
+            | Written::Unchanged(c)
+            | Written::Deleted(c) => c,
         }
     }
 }
@@ -158,7 +161,13 @@ fn override_metadata(desired: &mut Value, meta: &Value) {
         labels.extend(l.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     new_meta.insert("labels".into(), Value::Object(labels));
-    for f in ["annotations", "finalizers", "ownerReferences", "managedFields", "deletionTimestamp"] {
+    for f in [
+        "annotations",
+        "finalizers",
+        "ownerReferences",
+        "managedFields",
+        "deletionTimestamp",
+    ] {
         match meta.get(f) {
             Some(v) if !v.is_null() => {
                 new_meta.insert(f.into(), v.clone());
@@ -208,7 +217,11 @@ async fn write_one(
                 return Ok(Written::Unchanged(Arc::clone(old)));
             }
             let obj = comparable(&obj);
-            state.objects.update(key, &obj, old.rv).await.map(Written::Updated)
+            state
+                .objects
+                .update(key, &obj, old.rv)
+                .await
+                .map(Written::Updated)
         }
     }
 }
@@ -216,7 +229,10 @@ async fn write_one(
 /// The latest label of `desired` on `old`, everything else as it is.
 fn with_latest_of(old: &Value, desired: &Value) -> Value {
     let mut v = old.clone();
-    let latest = desired.pointer("/metadata/labels").and_then(|l| l.get(LATEST_LABEL)).cloned();
+    let latest = desired
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get(LATEST_LABEL))
+        .cloned();
     if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         let labels = m.entry("labels").or_insert_with(|| json!({}));
         if let Some(l) = labels.as_object_mut() {
@@ -280,22 +296,34 @@ pub async fn reconcile_package(
                     if v == comparable(&o.value) {
                         Ok(Written::Unchanged(Arc::clone(o)))
                     } else {
-                        state.objects.update(&key, &v, o.rv).await.map(Written::Updated)
+                        state
+                            .objects
+                            .update(&key, &v, o.rv)
+                            .await
+                            .map(Written::Updated)
                     }
                 }
                 (false, _, _) => break,
                 _ => match desired.get(&name) {
-                Some(obj) => {
-                    write_one(state, &key, old.as_ref(), obj.clone(), overrides.get(&name), now).await
-                }
-                None => match &old {
-                    Some(old) => state
-                        .objects
-                        .delete(&key, &old.value, old.rv)
+                    Some(obj) => {
+                        write_one(
+                            state,
+                            &key,
+                            old.as_ref(),
+                            obj.clone(),
+                            overrides.get(&name),
+                            now,
+                        )
                         .await
-                        .map(Written::Deleted),
-                    None => break,
-                },
+                    }
+                    None => match &old {
+                        Some(old) => state
+                            .objects
+                            .delete(&key, &old.value, old.rv)
+                            .await
+                            .map(Written::Deleted),
+                        None => break,
+                    },
                 },
             };
             match result {
@@ -303,7 +331,9 @@ pub async fn reconcile_package(
                     out.insert(name.clone(), w);
                     break;
                 }
-                Err(WriteError::Stale | WriteError::Exists | WriteError::Missing) if attempt < 8 => {
+                Err(WriteError::Stale | WriteError::Exists | WriteError::Missing)
+                    if attempt < 8 =>
+                {
                     cache.sync().await?;
                 }
                 Err(WriteError::Api(e)) => return Err(e),
@@ -336,5 +366,14 @@ pub async fn remove_all(
     repository: &str,
     now: &str,
 ) -> Changes {
-    reconcile(state, strategy, namespace, repository, Desired::new(), now, u64::MAX).await
+    reconcile(
+        state,
+        strategy,
+        namespace,
+        repository,
+        Desired::new(),
+        now,
+        u64::MAX,
+    )
+    .await
 }

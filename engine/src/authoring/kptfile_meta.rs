@@ -47,7 +47,9 @@ pub fn apply_meta(files: &mut PackageFiles, meta: &KptfileMeta) -> Result<(), Ta
             Some(m) if m.is_empty() => {
                 kf.remove(&["metadata", field]);
             }
-            Some(m) => kf.set(&["metadata", field], &map_value(m)).map_err(invalid)?,
+            Some(m) => kf
+                .set(&["metadata", field], &map_value(m))
+                .map_err(invalid)?,
             None => {}
         }
     }
@@ -57,8 +59,12 @@ pub fn apply_meta(files: &mut PackageFiles, meta: &KptfileMeta) -> Result<(), Ta
         } else {
             let v = serde_json::to_value(gates).map_err(invalid)?;
             if kf.get(&["info"]).is_none() {
-                kf.set_ordered("info", &json!({"readinessGates": v}), cad_lib::kptfile::edit::FIELD_ORDER)
-                    .map_err(invalid)?;
+                kf.set_ordered(
+                    "info",
+                    &json!({"readinessGates": v}),
+                    cad_lib::kptfile::edit::FIELD_ORDER,
+                )
+                .map_err(invalid)?;
             } else {
                 kf.set(&["info", "readinessGates"], &v).map_err(invalid)?;
             }
@@ -117,7 +123,9 @@ mod tests {
         )]);
         let meta = KptfileMeta {
             labels: Some(BTreeMap::from([("new".to_string(), "y".to_string())])),
-            readiness_gates: Some(vec![ReadinessGate { condition_type: "g".into() }]),
+            readiness_gates: Some(vec![ReadinessGate {
+                condition_type: "g".into(),
+            }]),
             conditions: vec![PackageCondition {
                 type_: "g".into(),
                 status: "True".into(),

@@ -36,6 +36,9 @@ pub fn validators_only(files: &cad_lib::PackageFiles) -> cad_lib::PackageFiles {
 
 /// New files with YAML comments carried over from the old objects of the
 /// same identity (Porch heals comments that clients drop).
-pub fn heal_comments(old: &cad_lib::PackageFiles, new: &cad_lib::PackageFiles) -> cad_lib::PackageFiles {
+pub fn heal_comments(
+    old: &cad_lib::PackageFiles,
+    new: &cad_lib::PackageFiles,
+) -> cad_lib::PackageFiles {
     cad_lib::heal::heal_comments(old, new)
 }

@@ -32,7 +32,10 @@ pub struct RenderReport {
 
 impl Renderer {
     /// A renderer over `evaluator` (builtins first, then the runner's).
-    pub fn new(evaluator: Arc<dyn FunctionEvaluator + Send + Sync>, image_prefix: Option<String>) -> Self {
+    pub fn new(
+        evaluator: Arc<dyn FunctionEvaluator + Send + Sync>,
+        image_prefix: Option<String>,
+    ) -> Self {
         let mut opts = RenderOptions::default();
         if let Some(p) = image_prefix.filter(|p| !p.is_empty()) {
             opts.image_prefix = p;
@@ -55,7 +58,10 @@ impl Renderer {
             exec: None,
             fallback,
         };
-        Ok(Renderer::new(Arc::new(chain), Some(image_prefix.to_string())))
+        Ok(Renderer::new(
+            Arc::new(chain),
+            Some(image_prefix.to_string()),
+        ))
     }
 
     /// Render `files`; a package without a root Kptfile is left as it is.
@@ -82,6 +88,10 @@ impl Renderer {
             None => outcome.files.or_else(|| Some(files.clone())),
             Some(_) => outcome.files,
         };
-        RenderReport { files, status, error }
+        RenderReport {
+            files,
+            status,
+            error,
+        }
     }
 }

@@ -114,7 +114,10 @@ mod tests {
             keywords: vec!["test".into()],
             ..Default::default()
         };
-        let kf = init_files("pkg", &given).get("Kptfile").cloned().unwrap_or_default();
+        let kf = init_files("pkg", &given)
+            .get("Kptfile")
+            .cloned()
+            .unwrap_or_default();
         assert!(kf.contains("name: pkg"), "{kf}");
         assert!(kf.contains("keywords:"), "{kf}");
         assert!(!kf.contains("description"), "{kf}");

@@ -238,7 +238,10 @@ impl CachedRepo {
 
     /// The mirrored refs (read from disk once, then kept current by every
     /// fetch and push of this process).
-    pub(super) fn ref_map(&self, repo: &Repository) -> Result<Arc<BTreeMap<String, git2::Oid>>, GitError> {
+    pub(super) fn ref_map(
+        &self,
+        repo: &Repository,
+    ) -> Result<Arc<BTreeMap<String, git2::Oid>>, GitError> {
         let mut m = lock(&self.shared.refs_map);
         if let Some(map) = m.as_ref() {
             return Ok(Arc::clone(map));
@@ -252,7 +255,10 @@ impl CachedRepo {
 
     /// Apply pushed ref changes (local names) to the cache: one loose ref
     /// file per change instead of rewriting every ref.
-    pub(super) fn apply_refs(&self, changes: &[(String, Option<git2::Oid>)]) -> Result<(), GitError> {
+    pub(super) fn apply_refs(
+        &self,
+        changes: &[(String, Option<git2::Oid>)],
+    ) -> Result<(), GitError> {
         // The long-lived handle: a fresh one would parse every packed ref again.
         let reader = self.reader()?;
         let repo = reader
@@ -262,7 +268,8 @@ impl CachedRepo {
         let mut arc = match slot.take() {
             Some(a) => a,
             None => Arc::new(
-                refs::current(repo).map_err(|e| local_error(&self.shared.dir, "reading refs", &e))?,
+                refs::current(repo)
+                    .map_err(|e| local_error(&self.shared.dir, "reading refs", &e))?,
             ),
         };
         let map = Arc::make_mut(&mut arc);
@@ -271,11 +278,13 @@ impl CachedRepo {
             .refs_lock
             .write()
             .unwrap_or_else(|p| p.into_inner());
-        let err = |e: git2::Error| GitError::Corrupt(format!(
-            "updating the refs of git cache {}: {}",
-            self.shared.dir.display(),
-            e.message()
-        ));
+        let err = |e: git2::Error| {
+            GitError::Corrupt(format!(
+                "updating the refs of git cache {}: {}",
+                self.shared.dir.display(),
+                e.message()
+            ))
+        };
         for (local, new) in changes {
             match new {
                 Some(oid) => {
@@ -345,15 +354,23 @@ impl CachedRepo {
         let repo = reader
             .as_ref()
             .ok_or_else(|| GitError::Other("cache not open".into()))?;
-        let name = name.trim_start_matches("refs/heads/").trim_start_matches("refs/tags/");
-        for candidate in [format!("refs/tags/{name}"), format!("refs/remotes/origin/{name}")] {
+        let name = name
+            .trim_start_matches("refs/heads/")
+            .trim_start_matches("refs/tags/");
+        for candidate in [
+            format!("refs/tags/{name}"),
+            format!("refs/remotes/origin/{name}"),
+        ] {
             if let Ok(r) = repo.find_reference(&candidate)
                 && let Ok(c) = r.peel_to_commit()
             {
                 return Ok(Some(c.id().to_string()));
             }
         }
-        match git2::Oid::from_str(name).ok().and_then(|o| repo.find_commit(o).ok()) {
+        match git2::Oid::from_str(name)
+            .ok()
+            .and_then(|o| repo.find_commit(o).ok())
+        {
             Some(c) if name.len() >= 7 => Ok(Some(c.id().to_string())),
             _ => Ok(None),
         }
@@ -362,9 +379,14 @@ impl CachedRepo {
     /// Every revision of one package (`package_path` relative to
     /// `spec.directory`) from the local cache: the targeted refresh after a
     /// write, whose cost does not grow with the rest of the repository.
-    pub fn discover_package(&self, package_path: &str) -> Result<Vec<DiscoveredRevision>, GitError> {
+    pub fn discover_package(
+        &self,
+        package_path: &str,
+    ) -> Result<Vec<DiscoveredRevision>, GitError> {
         let full = self.full_path(package_path);
-        let _span = tracing::debug_span!("git.discover_package", url = %self.spec.url, package = %full).entered();
+        let _span =
+            tracing::debug_span!("git.discover_package", url = %self.spec.url, package = %full)
+                .entered();
         let reader = self.reader()?;
         let repo = reader
             .as_ref()
@@ -430,7 +452,11 @@ impl CachedRepo {
     }
 
     /// [`read_package_at`](Self::read_package_at) after a fetch, without another one.
-    fn read_package_at_fetched(&self, commit: &str, path: &str) -> Result<BTreeMap<String, String>, GitError> {
+    fn read_package_at_fetched(
+        &self,
+        commit: &str,
+        path: &str,
+    ) -> Result<BTreeMap<String, String>, GitError> {
         let reader = self.reader()?;
         let repo = reader
             .as_ref()

@@ -190,7 +190,10 @@ pub(crate) fn discover_package(
         format!("refs/remotes/origin/deletionProposed/{full}/"),
     ];
     for prefix in &prefixes {
-        for (name, oid) in refs.range(prefix.clone()..).take_while(|(n, _)| n.starts_with(prefix.as_str())) {
+        for (name, oid) in refs
+            .range(prefix.clone()..)
+            .take_while(|(n, _)| n.starts_with(prefix.as_str()))
+        {
             // Only this package's refs, not those of packages nested below it.
             let last = &name[prefix.len()..];
             if last.is_empty() || last.contains('/') {
@@ -200,23 +203,31 @@ pub(crate) fn discover_package(
                 deletion_proposed.insert(rest.to_string());
                 continue;
             }
-            let Some(kind) = classify(name, &branch_ref) else { continue };
+            let Some(kind) = classify(name, &branch_ref) else {
+                continue;
+            };
             // Tags may be annotated.
-            let commit = match repo.find_object(*oid, None).and_then(|o| o.peel(ObjectType::Commit)) {
+            let commit = match repo
+                .find_object(*oid, None)
+                .and_then(|o| o.peel(ObjectType::Commit))
+            {
                 Ok(c) => c.id(),
                 Err(e) if e.class() == git2::ErrorClass::Odb => return Err(e),
                 Err(_) => continue,
             };
-            out.extend(from_ref(repo, memo, spec, &directory, &named, &kind, commit)?);
+            out.extend(from_ref(
+                repo, memo, spec, &directory, &named, &kind, commit,
+            )?);
         }
     }
     if let Some(head) = refs.get(&branch_ref).copied() {
         let root = repo.find_commit(head)?.tree_id();
         if let Some((tree, kptfile)) = package_at(repo, root, full)? {
-            let latest = trailers::latest_package_commits(repo, memo, &named, head, &[full.to_string()])?
-                .into_iter()
-                .next()
-                .flatten();
+            let latest =
+                trailers::latest_package_commits(repo, memo, &named, head, &[full.to_string()])?
+                    .into_iter()
+                    .next()
+                    .flatten();
             let trailer_ws = match latest {
                 Some(c) => commit_info(repo, memo, c)?
                     .trailers

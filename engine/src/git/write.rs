@@ -480,5 +480,7 @@ fn backoff(attempt: u32, why: &str) {
             .unwrap_or(0)
             % 50,
     );
-    std::thread::sleep(Duration::from_millis((20 * u64::from(attempt.min(10))) + jitter));
+    std::thread::sleep(Duration::from_millis(
+        (20 * u64::from(attempt.min(10))) + jitter,
+    ));
 }

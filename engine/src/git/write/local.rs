@@ -78,7 +78,9 @@ pub(crate) fn push_local(
     handle: &mut Option<Repository>,
     updates: &[RefUpdate],
 ) -> Result<(), PushFailure> {
-    let _span = tracing::info_span!("git.push_local", remote = %remote.display(), refs = updates.len()).entered();
+    let _span =
+        tracing::info_span!("git.push_local", remote = %remote.display(), refs = updates.len())
+            .entered();
     if handle.is_none() {
         *handle = Some(Repository::open_bare(remote).map_err(|e| {
             PushFailure::Error(GitError::Unreachable(format!(
@@ -89,7 +91,9 @@ pub(crate) fn push_local(
         })?);
     }
     let Some(to) = handle.as_ref() else {
-        return Err(PushFailure::Error(GitError::Other("remote not open".into())));
+        return Err(PushFailure::Error(GitError::Other(
+            "remote not open".into(),
+        )));
     };
     let from = Repository::open_bare(cache).map_err(|e| other("opening the git cache", &e))?;
     for u in updates {
@@ -97,12 +101,18 @@ pub(crate) fn push_local(
             copy_objects(&from, to, new).map_err(|e| other("copying objects", &e))?;
         }
     }
-    let mut tx = to.transaction().map_err(|e| other("starting a ref transaction", &e))?;
+    let mut tx = to
+        .transaction()
+        .map_err(|e| other("starting a ref transaction", &e))?;
     for u in updates {
         if let Err(e) = tx.lock_ref(&u.dst) {
             // A lock left by a writer that died (they live for milliseconds).
             if !remove_stale_lock(remote, &u.dst) {
-                return Err(PushFailure::Rejected(format!("failed to lock {}: {}", u.dst, e.message())));
+                return Err(PushFailure::Rejected(format!(
+                    "failed to lock {}: {}",
+                    u.dst,
+                    e.message()
+                )));
             }
             tx.lock_ref(&u.dst).map_err(|e| {
                 PushFailure::Rejected(format!("failed to lock {}: {}", u.dst, e.message()))
@@ -120,7 +130,10 @@ pub(crate) fn push_local(
             Expect::At(o) => current == Some(o),
         };
         if !holds {
-            return Err(PushFailure::Rejected(format!("! {} [rejected] (stale info)", u.dst)));
+            return Err(PushFailure::Rejected(format!(
+                "! {} [rejected] (stale info)",
+                u.dst
+            )));
         }
         match u.new {
             Some(o) => tx.set_target(&u.dst, o, None, "porch-rs: push"),
@@ -128,7 +141,8 @@ pub(crate) fn push_local(
         }
         .map_err(|e| other("updating a ref", &e))?;
     }
-    tx.commit().map_err(|e| PushFailure::Rejected(format!("failed to update ref: {}", e.message())))
+    tx.commit()
+        .map_err(|e| PushFailure::Rejected(format!("failed to update ref: {}", e.message())))
 }
 
 /// Age past which a ref lock file is taken to be left by a dead writer.
@@ -137,7 +151,10 @@ const STALE_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
 /// Remove `<ref>.lock` (or `packed-refs.lock`) when older than [`STALE_LOCK`]; true if one was removed.
 fn remove_stale_lock(remote: &Path, name: &str) -> bool {
     let mut removed = false;
-    for lock in [remote.join(format!("{name}.lock")), remote.join("packed-refs.lock")] {
+    for lock in [
+        remote.join(format!("{name}.lock")),
+        remote.join("packed-refs.lock"),
+    ] {
         let stale = std::fs::metadata(&lock)
             .and_then(|m| m.modified())
             .ok()
