@@ -54,21 +54,11 @@ impl Backend for PackageRevisionBackend {
         old: &Arc<Cached>,
         new: Value,
     ) -> Result<Arc<Cached>, ApiError> {
-        let (what, subject) = lock_of(ctx, old);
-        lock::with_lock(&ctx.state, &what, &subject, async {
-            still_current(ctx, old).await?;
-            update::update(ctx, old, new).await
-        })
-        .await
+        with_revision_lock(ctx, old, update::update(ctx, old, new)).await
     }
 
     async fn delete(&self, ctx: &Ctx, old: &Arc<Cached>) -> Result<Arc<Cached>, ApiError> {
-        let (what, subject) = lock_of(ctx, old);
-        lock::with_lock(&ctx.state, &what, &subject, async {
-            still_current(ctx, old).await?;
-            delete::delete(ctx, old).await
-        })
-        .await
+        with_revision_lock(ctx, old, delete::delete(ctx, old)).await
     }
 }
 
@@ -89,12 +79,7 @@ impl Backend for ResourcesBackend {
         old: &Arc<Cached>,
         new: Value,
     ) -> Result<Arc<Cached>, ApiError> {
-        let (what, subject) = lock_of(ctx, old);
-        lock::with_lock(&ctx.state, &what, &subject, async {
-            still_current(ctx, old).await?;
-            resources::update(ctx, old, new).await
-        })
-        .await
+        with_revision_lock(ctx, old, resources::update(ctx, old, new)).await
     }
 
     async fn delete(&self, _ctx: &Ctx, _old: &Arc<Cached>) -> Result<Arc<Cached>, ApiError> {
@@ -104,14 +89,21 @@ impl Backend for ResourcesBackend {
     }
 }
 
-/// The lock of an existing revision (`<ns>/<name>`, as Porch keys it).
-fn lock_of(ctx: &Ctx, obj: &Cached) -> (String, Subject) {
-    let name = text(&obj.value, "/metadata/name");
+/// Run `f` holding the lock of the existing revision `old` (`<ns>/<name>`,
+/// as Porch keys it), once it is clear `old` is still current.
+async fn with_revision_lock<T>(
+    ctx: &Ctx,
+    old: &Cached,
+    f: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let name = text(&old.value, "/metadata/name");
     let ns = ctx.info.namespace.as_deref().unwrap_or_default();
-    (
-        format!("{ns}/{name}"),
-        Subject::new("porch.kpt.dev", "packagerevisions", name),
-    )
+    let subject = Subject::new("porch.kpt.dev", "packagerevisions", name);
+    lock::with_lock(&ctx.state, &format!("{ns}/{name}"), &subject, async {
+        still_current(ctx, old).await?;
+        f.await
+    })
+    .await
 }
 
 /// Under the lock: the revision must not have changed since the request read it.

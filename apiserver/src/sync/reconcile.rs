@@ -24,16 +24,14 @@ pub struct Changes {
     pub deleted: usize,
 }
 
-/// Metadata the server keeps across rewrites: what users set (labels but the
-/// latest label, annotations, finalizers, owner references) and creation time.
-fn merge_metadata(desired: &mut Value, old: &Value) {
+/// Put `source`'s metadata on `desired`: its labels (but the latest label,
+/// which stays `desired`'s) and `fields`; with `replace`, fields `source`
+/// lacks are removed from `desired` too.
+fn carry_metadata(desired: &mut Value, source: &Value, fields: &[&str], replace: bool) {
     let Some(new_meta) = desired.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
     };
-    let Some(old_meta) = old.get("metadata").and_then(Value::as_object) else {
-        return;
-    };
-    let mut labels: Map<String, Value> = old_meta
+    let mut labels: Map<String, Value> = source
         .get("labels")
         .and_then(Value::as_object)
         .cloned()
@@ -43,18 +41,36 @@ fn merge_metadata(desired: &mut Value, old: &Value) {
         labels.extend(l.iter().map(|(k, v)| (k.clone(), v.clone())));
     }
     new_meta.insert("labels".into(), Value::Object(labels));
-    for f in [
-        "annotations",
-        "finalizers",
-        "ownerReferences",
-        "creationTimestamp",
-        "managedFields",
-        "deletionTimestamp",
-    ] {
-        if let Some(v) = old_meta.get(f) {
-            new_meta.insert(f.into(), v.clone());
+    for f in fields {
+        match source.get(*f).filter(|v| !v.is_null()) {
+            Some(v) => {
+                new_meta.insert((*f).into(), v.clone());
+            }
+            None if replace => {
+                new_meta.remove(*f);
+            }
+            None => {}
         }
     }
+}
+
+/// Metadata users set, which the Store keeps outside git.
+const USER_METADATA: &[&str] = &[
+    "annotations",
+    "finalizers",
+    "ownerReferences",
+    "managedFields",
+    "deletionTimestamp",
+];
+
+/// Metadata the server keeps across rewrites: what users set (labels but the
+/// latest label, annotations, finalizers, owner references) and creation time.
+fn merge_metadata(desired: &mut Value, old: &Value) {
+    let Some(old_meta) = old.get("metadata") else {
+        return;
+    };
+    carry_metadata(desired, old_meta, USER_METADATA, false);
+    carry_metadata(desired, old_meta, &["creationTimestamp"], false);
 }
 
 fn comparable(v: &Value) -> Value {
@@ -148,35 +164,7 @@ impl Written {
 /// Metadata a request set, replacing what the Store kept (the latest label
 /// stays the server's).
 fn override_metadata(desired: &mut Value, meta: &Value) {
-    let Some(new_meta) = desired.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let mut labels: Map<String, Value> = meta
-        .get("labels")
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default();
-    labels.remove(LATEST_LABEL);
-    if let Some(l) = new_meta.get("labels").and_then(Value::as_object) {
-        labels.extend(l.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    new_meta.insert("labels".into(), Value::Object(labels));
-    for f in [
-        "annotations",
-        "finalizers",
-        "ownerReferences",
-        "managedFields",
-        "deletionTimestamp",
-    ] {
-        match meta.get(f) {
-            Some(v) if !v.is_null() => {
-                new_meta.insert(f.into(), v.clone());
-            }
-            _ => {
-                new_meta.remove(f);
-            }
-        }
-    }
+    carry_metadata(desired, meta, USER_METADATA, true);
 }
 
 /// Create or rewrite one object as `desired` (keeping server-kept metadata
