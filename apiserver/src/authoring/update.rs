@@ -30,15 +30,9 @@ pub(super) fn lifecycle_error(name: &str, e: LifecycleError) -> ApiError {
     )
 }
 
-/// Spec fields fixed at creation.
-const IMMUTABLE: &[&str] = &[
-    "packageName",
-    "repository",
-    "workspaceName",
-    "revision",
-    "tasks",
-    "parent",
-];
+/// Spec fields that name the revision. (`tasks` and `revision` are the
+/// server's: changes to them are ignored, as Porch ignores them.)
+const IMMUTABLE: &[&str] = &["packageName", "repository", "workspaceName"];
 
 fn spec_field<'a>(v: &'a Value, f: &str) -> Option<&'a Value> {
     v.get("spec")
