@@ -1779,12 +1779,20 @@ fn upgrade_strategies_and_racing_updates() {
     e.register("default", "test-blueprints", &bp, "");
     e.register("default", "porch-test", &bare, "");
     let clone = json!({"type": "clone", "clone": {"upstreamRef": {"upstreamRef": {"name": "test-blueprints.basens.v1"}}}});
-    assert_eq!(e.create("default", &draft("porch-test", "app", "v1", Some(clone))).code, 201);
+    assert_eq!(
+        e.create("default", &draft("porch-test", "app", "v1", Some(clone)))
+            .code,
+        201
+    );
     // A local change: a new file and an edited README.
     let mut prr = e.get("default", "packagerevisionresources", "porch-test.app.v1");
     prr["spec"]["resources"]["local.yaml"] = json!(CONFIG_MAP);
     prr["spec"]["resources"]["README.md"] = json!("# changed locally\n");
-    let r = e.req("PUT", &format!("{API}/default/packagerevisionresources/porch-test.app.v1"), Some(&prr));
+    let r = e.req(
+        "PUT",
+        &format!("{API}/default/packagerevisionresources/porch-test.app.v1"),
+        Some(&prr),
+    );
     assert_eq!(r.code, 200, "{}", short(&r.body));
     e.publish("default", "porch-test.app.v1");
     let upgrade = |ws: &str, strategy: &str| {
@@ -1797,31 +1805,47 @@ fn upgrade_strategies_and_racing_updates() {
         }
         e.create("default", &draft("porch-test", "app", ws, Some(t)))
     };
-    let files = |name: &str| e.get("default", "packagerevisionresources", name)["spec"]["resources"].clone();
+    let files = |name: &str| {
+        e.get("default", "packagerevisionresources", name)["spec"]["resources"].clone()
+    };
     // fast-forward refuses local changes.
     let r = upgrade("ff", "fast-forward");
     assert_eq!(r.code, 422, "{}", r.body);
-    assert!(r.body.contains("local package files have been modified"), "{}", r.body);
+    assert!(
+        r.body.contains("local package files have been modified"),
+        "{}",
+        r.body
+    );
     // resource-merge keeps local changes and takes the upstream's new file.
     assert_eq!(upgrade("merge", "resource-merge").code, 201);
     let f = files("porch-test.app.merge");
-    assert!(f["resourcequota.yaml"].is_string() && f["local.yaml"].is_string(), "{f}");
+    assert!(
+        f["resourcequota.yaml"].is_string() && f["local.yaml"].is_string(),
+        "{f}"
+    );
     assert_eq!(f["README.md"], "# changed locally\n");
     // force-delete-replace drops them.
     assert_eq!(upgrade("replace", "force-delete-replace").code, 201);
     let f = files("porch-test.app.replace");
-    assert!(f["resourcequota.yaml"].is_string() && f["local.yaml"].is_null(), "{f}");
+    assert!(
+        f["resourcequota.yaml"].is_string() && f["local.yaml"].is_null(),
+        "{f}"
+    );
     // copy-merge copies the upstream over the local package, keeping local additions.
     assert_eq!(upgrade("copy", "copy-merge").code, 201);
     let f = files("porch-test.app.copy");
-    assert!(f["resourcequota.yaml"].is_string() && f["local.yaml"].is_string(), "{f}");
+    assert!(
+        f["resourcequota.yaml"].is_string() && f["local.yaml"].is_string(),
+        "{f}"
+    );
     // An unknown strategy is the user's mistake.
     let r = upgrade("bad", "sideways");
     assert_eq!(r.code, 422, "{}", r.body);
 
     // Two updates of one PR racing (Porch's TestConcurrentPackageUpdates): one wins.
     let mut pr = e.get("default", "packagerevisions", "porch-test.app.merge");
-    pr["spec"]["tasks"][0]["upgrade"]["newUpstreamRef"]["name"] = json!("test-blueprints.basens.v3");
+    pr["spec"]["tasks"][0]["upgrade"]["newUpstreamRef"]["name"] =
+        json!("test-blueprints.basens.v3");
     pr["metadata"]["labels"] = json!({"racing": "yes"});
     let path = format!("{API}/default/packagerevisions/porch-test.app.merge");
     let codes = race(2, |_| e.req("PUT", &path, Some(&pr)));
@@ -1830,5 +1854,42 @@ fn upgrade_strategies_and_racing_updates() {
     let now = e.get("default", "packagerevisions", "porch-test.app.merge");
     assert_eq!(now["metadata"]["labels"]["racing"], "yes");
     // The creation task is the server's: it did not change.
-    assert_eq!(now["spec"]["tasks"][0]["upgrade"]["newUpstreamRef"]["name"], "test-blueprints.basens.v2");
+    assert_eq!(
+        now["spec"]["tasks"][0]["upgrade"]["newUpstreamRef"]["name"],
+        "test-blueprints.basens.v2"
+    );
+}
+
+#[test]
+fn resources_of_32_mib_round_trip() {
+    let e = Env::new();
+    let bare = e.porch_test("porch-test");
+    e.register("default", "porch-test", &bare, "");
+    assert_eq!(
+        e.create("default", &draft("porch-test", "big", "ws", None))
+            .code,
+        201
+    );
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.big.ws");
+    let big = "y".repeat(32 * 1024 * 1024);
+    prr["spec"]["resources"]["big.yaml"] = json!(format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  value: {big}\n"
+    ));
+    let t = std::time::Instant::now();
+    let r = e.req(
+        "PUT",
+        &format!("{API}/default/packagerevisionresources/porch-test.big.ws"),
+        Some(&prr),
+    );
+    assert_eq!(r.code, 200, "{}", short(&r.body));
+    let back = e.get("default", "packagerevisionresources", "porch-test.big.ws");
+    let value = back["spec"]["resources"]["big.yaml"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        value.len() > 32 * 1024 * 1024 && value.contains(&big[..1024]),
+        "{} bytes",
+        value.len()
+    );
+    eprintln!("32 MiB PUT + GET took {:?}", t.elapsed());
 }
