@@ -1893,3 +1893,158 @@ fn resources_of_32_mib_round_trip() {
     );
     eprintln!("32 MiB PUT + GET took {:?}", t.elapsed());
 }
+
+/// porch-fn-runner beside the porch-server binary (built if absent).
+fn fn_runner_bin() -> PathBuf {
+    let bin = Path::new(BIN).with_file_name("porch-fn-runner");
+    if !bin.exists() {
+        let st = Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "-p",
+                "porch-function-runner",
+                "--bin",
+                "porch-fn-runner",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(st.success(), "building porch-fn-runner failed");
+    }
+    bin
+}
+
+#[test]
+fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("rewrite-fn");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nsed 's/key: before-render/key: after-exec/'\n",
+    )
+    .unwrap();
+    let _ = Command::new("chmod").arg("+x").arg(&script).status();
+    let config = dir.path().join("exec.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "functions:\n- image: example.com/rewrite\n  command: {}\n",
+            script.display()
+        ),
+    )
+    .unwrap();
+    let mut runner = Command::new(fn_runner_bin())
+        .args(["--port", "0", "--exec-config"])
+        .arg(&config)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(runner.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_default()
+        .to_string();
+    let s = Server::start(
+        BIN,
+        &[
+            "--repo-sync-interval",
+            "500ms",
+            "--git-timeout",
+            "20s",
+            "--function-runner",
+            &addr,
+        ],
+    );
+    let e = Env {
+        k: Kubectl::new(32, &s.kubeconfig()),
+        s,
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let bare = e.porch_test("porch-test");
+    e.register("default", "porch-test", &bare, "");
+    assert_eq!(
+        e.create("default", &draft("porch-test", "exec", "ws", None))
+            .code,
+        201
+    );
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.exec.ws");
+    add_mutator(&mut prr, "  - image: example.com/rewrite:v1\n");
+    prr["spec"]["resources"]["cm.yaml"] = json!(CONFIG_MAP);
+    let r = e.req(
+        "PUT",
+        &format!("{API}/default/packagerevisionresources/porch-test.exec.ws"),
+        Some(&prr),
+    );
+    assert_eq!(r.code, 200, "{}", short(&r.body));
+    let out = body(&r);
+    assert!(
+        out["spec"]["resources"]["cm.yaml"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("key: after-exec"),
+        "{out}"
+    );
+    assert_eq!(
+        out["status"]["renderStatus"]["result"]["items"][0]["image"], "example.com/rewrite:v1",
+        "{}",
+        out["status"]
+    );
+
+    // A validator that fails on content saved despite a failed render blocks approval.
+    assert_eq!(
+        e.create("default", &draft("porch-test", "gated", "ws", None))
+            .code,
+        201
+    );
+    e.k.run(&[
+        "annotate",
+        "packagerevisions",
+        "porch-test.gated.ws",
+        "porch.kpt.dev/push-on-render-failure=true",
+    ])
+    .ok();
+    let mut prr = e.get("default", "packagerevisionresources", "porch-test.gated.ws");
+    prr["spec"]["resources"]["deploy.yaml"] = json!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: \"invalid\"\n"
+    );
+    let kf = prr["spec"]["resources"]["Kptfile"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    prr["spec"]["resources"]["Kptfile"] = json!(format!(
+        "{kf}pipeline:\n  validators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/kubeconform:v0.1.1\n"
+    ));
+    let r = e.req(
+        "PUT",
+        &format!("{API}/default/packagerevisionresources/porch-test.gated.ws"),
+        Some(&prr),
+    );
+    assert_eq!(r.code, 422, "{}", short(&r.body));
+    assert!(
+        r.body
+            .contains("Package pushed to remote despite render failure"),
+        "{}",
+        short(&r.body)
+    );
+    assert_eq!(
+        e.lifecycle("default", "porch-test.gated.ws", "Proposed", false)
+            .code,
+        200
+    );
+    let r = e.lifecycle("default", "porch-test.gated.ws", "Published", true);
+    assert_eq!(r.code, 422, "{}", r.body);
+    assert!(
+        r.body.contains("validation of the package failed"),
+        "{}",
+        r.body
+    );
+    assert!(!refs(&bare).iter().any(|r| r.starts_with("refs/tags/gated")));
+    let _ = runner.kill();
+    let _ = runner.wait();
+}

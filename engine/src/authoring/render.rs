@@ -47,10 +47,18 @@ impl Renderer {
     pub fn with_runner(runner: Option<&str>, image_prefix: &str) -> Result<Self, String> {
         let builtin = porch_function_runner::BuiltinRuntime::with_default_prefix(image_prefix);
         let fallback: Option<Box<dyn FunctionEvaluator + Send + Sync>> = match runner {
-            Some(addr) if !addr.is_empty() => Some(Box::new(
-                porch_function_runner::GrpcEvaluator::new(addr, RUNNER_MESSAGE_BYTES)
-                    .map_err(|e| e.to_string())?,
-            )),
+            Some(addr) if !addr.is_empty() => {
+                // Porch's flag takes host:port.
+                let url = if addr.contains("://") {
+                    addr.to_string()
+                } else {
+                    format!("http://{addr}")
+                };
+                Some(Box::new(
+                    porch_function_runner::GrpcEvaluator::new(&url, RUNNER_MESSAGE_BYTES)
+                        .map_err(|e| e.to_string())?,
+                ))
+            }
             _ => None,
         };
         let chain = porch_function_runner::Chain {
