@@ -2048,3 +2048,103 @@ fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
     let _ = runner.kill();
     let _ = runner.wait();
 }
+
+#[test]
+fn re_registering_a_repository_gives_back_its_revisions() {
+    let e = Env::new();
+    let bare = e.porch_test("porch-test");
+    let m = format!(
+        "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: porch-test\n  namespace: default\nspec:\n  type: git\n  git:\n    repo: {}\n    directory: test-dir\n",
+        bare.display()
+    );
+    e.k.run_stdin(&["apply", "-f", "-"], &m).ok();
+    e.k.run(&[
+        "wait",
+        "--for=condition=Ready",
+        "repository/porch-test",
+        "--timeout=60s",
+    ])
+    .ok();
+    assert_eq!(
+        e.create("default", &draft("porch-test", "test-package", "v1", None))
+            .code,
+        201
+    );
+    e.publish("default", "porch-test.test-package.v1");
+    assert_eq!(
+        e.create("default", &draft("porch-test", "other", "ws", None))
+            .code,
+        201
+    );
+    let rows = |e: &Env| -> Vec<String> {
+        let mut v: Vec<String> = e
+            .list("default", "")
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {} {}",
+                    p["metadata"]["name"].as_str().unwrap_or_default(),
+                    p["spec"]["packageName"].as_str().unwrap_or_default(),
+                    p["spec"]["revision"]
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = rows(&e);
+    assert_eq!(
+        before,
+        [
+            "porch-test.other.ws other null",
+            "porch-test.test-package.main test-package -1",
+            "porch-test.test-package.v1 test-package 1"
+        ]
+    );
+    assert!(refs(&bare).contains(&"refs/tags/test-dir/test-package/v1".to_string()));
+    // Delete the Repository: its revisions go; register it again: they come back.
+    e.k.run(&["delete", "repository", "porch-test"]).ok();
+    porch_testkit::wait_until(
+        "revisions removed",
+        std::time::Duration::from_secs(20),
+        || e.list("default", "").is_empty(),
+    );
+    e.k.run_stdin(&["apply", "-f", "-"], &m).ok();
+    porch_testkit::wait_until("revisions back", std::time::Duration::from_secs(30), || {
+        rows(&e) == before
+    });
+    // Deleting v1 keeps the placeholder, also after another round.
+    assert_eq!(
+        e.lifecycle(
+            "default",
+            "porch-test.test-package.v1",
+            "DeletionProposed",
+            true
+        )
+        .code,
+        200
+    );
+    assert_eq!(
+        e.req(
+            "DELETE",
+            &format!("{API}/default/packagerevisions/porch-test.test-package.v1"),
+            None
+        )
+        .code,
+        200
+    );
+    e.k.run(&["delete", "repository", "porch-test"]).ok();
+    porch_testkit::wait_until(
+        "revisions removed",
+        std::time::Duration::from_secs(20),
+        || e.list("default", "").is_empty(),
+    );
+    e.k.run_stdin(&["apply", "-f", "-"], &m).ok();
+    porch_testkit::wait_until("revisions back", std::time::Duration::from_secs(30), || {
+        rows(&e)
+            == [
+                "porch-test.other.ws other null",
+                "porch-test.test-package.main test-package -1",
+            ]
+    });
+}
