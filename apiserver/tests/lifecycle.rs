@@ -588,6 +588,20 @@ fn add_mutator(prr: &mut Value, mutator: &str) {
     prr["spec"]["resources"]["Kptfile"] = json!(kf);
 }
 
+/// An invalid Deployment and the kubeconform validator that rejects it.
+fn with_failing_validator(prr: &mut Value) {
+    prr["spec"]["resources"]["deploy.yaml"] = json!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: \"invalid\"\n"
+    );
+    let kf = prr["spec"]["resources"]["Kptfile"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    prr["spec"]["resources"]["Kptfile"] = json!(format!(
+        "{kf}pipeline:\n  validators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/kubeconform:v0.1.1\n"
+    ));
+}
+
 const CONFIG_MAP: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: test-data\ndata:\n  key: before-render\n";
 
@@ -1599,16 +1613,7 @@ fn builtin_functions_validators_and_parallel_renders() {
         "packagerevisionresources",
         "porch-test.checked.ws",
     );
-    prr["spec"]["resources"]["deploy.yaml"] = json!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: \"invalid\"\n"
-    );
-    let kf = prr["spec"]["resources"]["Kptfile"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    prr["spec"]["resources"]["Kptfile"] = json!(format!(
-        "{kf}pipeline:\n  validators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/kubeconform:v0.1.1\n"
-    ));
+    with_failing_validator(&mut prr);
     let r = e.req(
         "PUT",
         &format!("{API}/default/packagerevisionresources/porch-test.checked.ws"),
@@ -2010,16 +2015,7 @@ fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
     ])
     .ok();
     let mut prr = e.get("default", "packagerevisionresources", "porch-test.gated.ws");
-    prr["spec"]["resources"]["deploy.yaml"] = json!(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: bad\nspec:\n  replicas: \"invalid\"\n"
-    );
-    let kf = prr["spec"]["resources"]["Kptfile"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    prr["spec"]["resources"]["Kptfile"] = json!(format!(
-        "{kf}pipeline:\n  validators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/kubeconform:v0.1.1\n"
-    ));
+    with_failing_validator(&mut prr);
     let r = e.req(
         "PUT",
         &format!("{API}/default/packagerevisionresources/porch-test.gated.ws"),
