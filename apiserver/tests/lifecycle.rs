@@ -1272,7 +1272,13 @@ fn kill_during_approvals_leaves_git_and_server_consistent() {
                 }
             });
         }
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // Kill once about a third is published, however fast the machine.
+        let start = std::time::Instant::now();
+        while g::git(&bare, &["tag", "-l"]).lines().count() < n / 3
+            && start.elapsed() < std::time::Duration::from_secs(120)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
     });
     // Git: every tag is on main and its proposal branch is gone, never both.
@@ -1655,7 +1661,7 @@ fn builtin_functions_validators_and_parallel_renders() {
     let took = t.elapsed();
     assert_eq!(count(&codes, 200), 4, "{codes:?}");
     assert!(
-        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(7),
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_millis(7800),
         "{took:?}"
     );
 }
