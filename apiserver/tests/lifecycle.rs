@@ -516,6 +516,44 @@ fn clone_copy_and_upgrade_from_registered_blueprints() {
     );
     assert_eq!(r.code, 403, "{}", r.body);
     assert!(r.body.contains("cannot delete package revision, it is referenced as upstream by: porch-test.istions.upgrade"), "{}", r.body);
+    // A packed tag of the registered repository goes from packed-refs.
+    assert!(
+        std::fs::read_to_string(bp.join("packed-refs"))
+            .unwrap_or_default()
+            .contains("refs/tags/basens/v3")
+    );
+    assert_eq!(
+        e.lifecycle(
+            "default",
+            "test-blueprints.basens.v3",
+            "DeletionProposed",
+            true
+        )
+        .code,
+        200
+    );
+    let r = e.req(
+        "DELETE",
+        &format!("{API}/default/packagerevisions/test-blueprints.basens.v3"),
+        None,
+    );
+    assert_eq!(r.code, 200, "{}", r.body);
+    assert!(
+        !std::fs::read_to_string(bp.join("packed-refs"))
+            .unwrap_or_default()
+            .contains("refs/tags/basens/v3")
+    );
+    assert!(
+        g::git(&bp, &["tag", "-l", "basens/*"])
+            .lines()
+            .all(|t| t != "basens/v3")
+    );
+    assert!(
+        !refs(&bp).iter().any(|r| r.contains("deletionProposed/basens/v3")),
+        "{:?}",
+        refs(&bp)
+    );
+    g::git(&bp, &["fsck", "--no-progress"]);
     let r = e.lifecycle("default", name, "DeletionProposed", true);
     assert_eq!(r.code, 200, "{}", r.body);
     let r = e.req(
