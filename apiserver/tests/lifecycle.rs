@@ -549,7 +549,9 @@ fn clone_copy_and_upgrade_from_registered_blueprints() {
             .all(|t| t != "basens/v3")
     );
     assert!(
-        !refs(&bp).iter().any(|r| r.contains("deletionProposed/basens/v3")),
+        !refs(&bp)
+            .iter()
+            .any(|r| r.contains("deletionProposed/basens/v3")),
         "{:?}",
         refs(&bp)
     );
@@ -1983,6 +1985,14 @@ fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
         ),
     )
     .unwrap();
+    /// Stops the function runner however the test ends.
+    struct Runner(std::process::Child);
+    impl Drop for Runner {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut runner = Command::new(fn_runner_bin())
         .args(["--port", "0", "--exec-config"])
         .arg(&config)
@@ -1991,7 +2001,9 @@ fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(runner.stdout.take().unwrap())
+    let stdout = runner.stdout.take();
+    let runner = Runner(runner);
+    std::io::BufReader::new(stdout.unwrap())
         .read_line(&mut line)
         .unwrap();
     let addr = line
@@ -2085,8 +2097,7 @@ fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
         r.body
     );
     assert!(!refs(&bare).iter().any(|r| r.starts_with("refs/tags/gated")));
-    let _ = runner.kill();
-    let _ = runner.wait();
+    drop(runner);
 }
 
 #[test]
