@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use git2::{Repository, RepositoryInitOptions, Signature};
 use sha2::{Digest, Sha256};
@@ -23,7 +23,9 @@ pub(super) const PORCH_EMAIL: &str = "porch@kpt.dev";
 pub struct GitCache {
     root: PathBuf,
     opts: GitOptions,
-    open: Mutex<HashMap<PathBuf, Weak<Shared>>>,
+    /// Kept open for the life of the cache: its memo, ref map and handles
+    /// are what make a write or a discovery cost what changed, not the repository.
+    open: Mutex<HashMap<PathBuf, Arc<Shared>>>,
 }
 
 /// One cache directory, shared by the [`CachedRepo`]s that use it.
@@ -73,10 +75,13 @@ impl GitCache {
         let _span = tracing::debug_span!("git.open", url = %spec.url).entered();
         let dir = self.root.join(dir_name(&spec.url, &spec.credentials));
         let mut open = lock(&self.open);
-        let shared = match open.get(&dir).and_then(Weak::upgrade) {
-            Some(s) => s,
+        let shared = match open.get(&dir) {
+            Some(s) => Arc::clone(s),
             None => {
                 init_bare(&dir)?;
+                // The directory is this process's own: a lock in it was left
+                // by a predecessor that died (kill -9) and would block every ref update.
+                clear_stale_locks(&dir);
                 let s = Arc::new(Shared {
                     dir: dir.clone(),
                     url: spec.url.clone(),
@@ -88,8 +93,7 @@ impl GitCache {
                     reader: Mutex::new(None),
                     memo: Mutex::new(Memo::default()),
                 });
-                open.retain(|_, w| w.strong_count() > 0);
-                open.insert(dir, Arc::downgrade(&s));
+                open.insert(dir, Arc::clone(&s));
                 s
             }
         };
@@ -105,10 +109,12 @@ impl GitCache {
     /// another Repository still uses it.
     pub fn remove(&self, spec: &RepoSpec) -> Result<(), GitError> {
         let dir = self.root.join(dir_name(&spec.url, &spec.credentials));
-        let open = lock(&self.open);
-        if open.get(&dir).is_some_and(|w| w.strong_count() > 0) {
+        let mut open = lock(&self.open);
+        // In use by a CachedRepo besides the map's own reference.
+        if open.get(&dir).is_some_and(|s| Arc::strong_count(s) > 1) {
             return Ok(());
         }
+        open.remove(&dir);
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(GitError::Other(format!(
                 "removing git cache {}: {e}",
@@ -500,6 +506,30 @@ impl CachedRepo {
         }
         Ok(reader)
     }
+}
+
+/// Remove `packed-refs.lock` and every `*.lock` below `refs/`.
+fn clear_stale_locks(dir: &Path) {
+    fn walk(d: &Path) {
+        let Ok(entries) = std::fs::read_dir(d) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p);
+            } else if p.extension().is_some_and(|x| x == "lock") {
+                tracing::warn!(lock = %p.display(), "removing a stale lock from the git cache");
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
+    let packed = dir.join("packed-refs.lock");
+    if packed.exists() {
+        tracing::warn!(lock = %packed.display(), "removing a stale lock from the git cache");
+        let _ = std::fs::remove_file(&packed);
+    }
+    walk(&dir.join("refs"));
 }
 
 /// Lock ignoring poisoning: the guarded data are caches that stay consistent.
