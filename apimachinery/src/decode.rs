@@ -324,12 +324,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         }
         // With serde_json's `arbitrary_precision` (switched on for the whole
         // build by the starlark crate) numbers arrive as this one-entry map.
-        if out.len() == 1 {
-            if let Some(Value::String(digits)) = out.get(ARBITRARY_PRECISION_TOKEN) {
-                if let Ok(n) = digits.parse::<serde_json::Number>() {
-                    return Ok(Value::Number(n));
-                }
-            }
+        if out.len() == 1
+            && let Some(Value::String(digits)) = out.get(ARBITRARY_PRECISION_TOKEN)
+            && let Ok(n) = digits.parse::<serde_json::Number>()
+        {
+            return Ok(Value::Number(n));
         }
         Ok(Value::Object(out))
     }

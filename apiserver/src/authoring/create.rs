@@ -183,7 +183,7 @@ fn check_nesting(ctx: &Ctx, name: &str, spec: &PackageRevisionSpec) -> Result<()
                 vec![crate::error::FieldError::invalid(
                     "spec.packageName",
                     new,
-                    &format!(
+                    format!(
                         "package path {new:?} conflicts with existing package {existing:?}: packages cannot be nested"
                     ),
                 )],

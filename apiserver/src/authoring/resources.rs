@@ -54,7 +54,7 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
             vec![FieldError::invalid(
                 "spec.resources",
                 "",
-                &format!(
+                format!(
                     "resources can only be changed while the revision is Draft; it is {}",
                     text(&pr.value, "/spec/lifecycle")
                 ),

@@ -89,7 +89,7 @@ pub async fn update(ctx: &Ctx, old: &Arc<Cached>, new: Value) -> Result<Arc<Cach
                     "PackageRevision",
                     &name,
                     vec![FieldError::invalid(
-                        &format!("spec.{f}"),
+                        format!("spec.{f}"),
                         "",
                         "field is immutable",
                     )],

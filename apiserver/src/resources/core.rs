@@ -192,9 +192,8 @@ fn fold_string_data(obj: &mut Value) {
             }
         }
     }
-    if !o
-        .get("type")
-        .is_some_and(|t| t.as_str().is_some_and(|s| !s.is_empty()))
+    if o.get("type")
+        .is_none_or(|t| t.as_str().is_none_or(|s| s.is_empty()))
     {
         o.insert("type".into(), json!("Opaque"));
     }
@@ -219,7 +218,7 @@ fn validate_data(obj: &Value) -> Vec<FieldError> {
                 .is_err()
             {
                 errs.push(FieldError::invalid(
-                    &format!("data[{k}]"),
+                    format!("data[{k}]"),
                     "<secret contents redacted>",
                     "illegal base64 data",
                 ));

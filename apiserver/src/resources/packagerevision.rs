@@ -194,7 +194,7 @@ impl Strategy for PackageRevisionStrategy {
         let mut errs = Vec::new();
         if latest_label(obj).is_some() {
             errs.push(FieldError::forbidden(
-                &format!("metadata.labels[{LATEST_LABEL}]"),
+                format!("metadata.labels[{LATEST_LABEL}]"),
                 "label is managed by porch and cannot be set by users",
             ));
         }
@@ -252,7 +252,7 @@ impl Strategy for PackageRevisionStrategy {
     fn validate_update(&self, new: &Value, old: &Value) -> Vec<FieldError> {
         if latest_label(new) != latest_label(old) {
             return vec![FieldError::forbidden(
-                &format!("metadata.labels[{LATEST_LABEL}]"),
+                format!("metadata.labels[{LATEST_LABEL}]"),
                 "label is managed by porch and cannot be modified by users",
             )];
         }

@@ -175,41 +175,42 @@ impl Strategy for RepositoryStrategy {
                 &["git", "oci"],
             )),
         }
-        if let Some(b) = str_at(obj, &["spec", "git", "branch"]) {
-            if b.is_empty() {
-                errs.push(FieldError::invalid(
-                    "spec.git.branch",
-                    b,
-                    "should be at least 1 chars long",
-                ));
-            }
+        if let Some(b) = str_at(obj, &["spec", "git", "branch"])
+            && b.is_empty()
+        {
+            errs.push(FieldError::invalid(
+                "spec.git.branch",
+                b,
+                "should be at least 1 chars long",
+            ));
         }
-        if let Some(c) = str_at(obj, &["spec", "content"]) {
-            if !c.is_empty() && c != "Package" {
-                errs.push(FieldError::invalid(
-                    "spec.content",
-                    c,
-                    "The 'content' field is deprecated, its only valid value is 'Package'",
-                ));
-            }
+        if let Some(c) = str_at(obj, &["spec", "content"])
+            && !c.is_empty()
+            && c != "Package"
+        {
+            errs.push(FieldError::invalid(
+                "spec.content",
+                c,
+                "The 'content' field is deprecated, its only valid value is 'Package'",
+            ));
         }
-        if let Some(s) = str_at(obj, &["spec", "sync", "schedule"]).filter(|s| !s.is_empty()) {
-            if let Err(e) = check_cron(s) {
-                errs.push(FieldError::invalid(
-                    "spec.sync.schedule",
-                    s,
-                    &format!("invalid cron expression: {e}"),
-                ));
-            }
+        if let Some(s) = str_at(obj, &["spec", "sync", "schedule"]).filter(|s| !s.is_empty())
+            && let Err(e) = check_cron(s)
+        {
+            errs.push(FieldError::invalid(
+                "spec.sync.schedule",
+                s,
+                format!("invalid cron expression: {e}"),
+            ));
         }
-        if let Some(t) = str_at(obj, &["spec", "sync", "runOnceAt"]).filter(|s| !s.is_empty()) {
-            if t.parse::<jiff::Timestamp>().is_err() {
-                errs.push(FieldError::invalid(
-                    "spec.sync.runOnceAt",
-                    t,
-                    "must be an RFC 3339 time",
-                ));
-            }
+        if let Some(t) = str_at(obj, &["spec", "sync", "runOnceAt"]).filter(|s| !s.is_empty())
+            && t.parse::<jiff::Timestamp>().is_err()
+        {
+            errs.push(FieldError::invalid(
+                "spec.sync.runOnceAt",
+                t,
+                "must be an RFC 3339 time",
+            ));
         }
         errs
     }
@@ -223,7 +224,7 @@ impl Strategy for RepositoryStrategy {
                 errs.push(FieldError::invalid(
                     *field,
                     after.unwrap_or(""),
-                    &format!("{field} is immutable"),
+                    format!("{field} is immutable"),
                 ));
             }
         }
@@ -296,15 +297,15 @@ impl Strategy for RepositoryStrategy {
 }
 
 fn default_spec(obj: &mut Value) {
-    if let Some(git) = obj.pointer_mut("/spec/git").and_then(Value::as_object_mut) {
-        if !git.contains_key("branch") {
-            git.insert("branch".into(), json!("main"));
-        }
+    if let Some(git) = obj.pointer_mut("/spec/git").and_then(Value::as_object_mut)
+        && !git.contains_key("branch")
+    {
+        git.insert("branch".into(), json!("main"));
     }
-    if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut) {
-        if !spec.contains_key("content") {
-            spec.insert("content".into(), json!("Package"));
-        }
+    if let Some(spec) = obj.get_mut("spec").and_then(Value::as_object_mut)
+        && !spec.contains_key("content")
+    {
+        spec.insert("content".into(), json!("Package"));
     }
 }
 

@@ -33,19 +33,18 @@ async fn delete_options(ctx: &Ctx, bytes: &[u8]) -> Result<DeleteOptions, ApiErr
         .get("propagationPolicy")
         .and_then(Value::as_str)
         .or(ctx.query.get("propagationPolicy"))
+        && !["Orphan", "Background", "Foreground"].contains(&p)
     {
-        if !["Orphan", "Background", "Foreground"].contains(&p) {
-            return Err(ApiError::invalid(
-                "",
-                "DeleteOptions",
-                "",
-                vec![FieldError::not_supported(
-                    "propagationPolicy",
-                    p,
-                    &["Foreground", "Background", "Orphan"],
-                )],
-            ));
-        }
+        return Err(ApiError::invalid(
+            "",
+            "DeleteOptions",
+            "",
+            vec![FieldError::not_supported(
+                "propagationPolicy",
+                p,
+                &["Foreground", "Background", "Orphan"],
+            )],
+        ));
     }
     let body_dry = opts
         .get("dryRun")
@@ -73,26 +72,26 @@ async fn delete_one(
     for _ in 0..PATCH_ATTEMPTS {
         let old = ctx.current(name)?;
         let uid = meta_str(&old.value, "uid").unwrap_or_default();
-        if let Some(want) = &opts.uid {
-            if want != uid {
-                return Err(ApiError::Conflict {
-                    subject: ctx.subject(name),
-                    message: format!(
-                        "Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
-                    ),
-                });
-            }
+        if let Some(want) = &opts.uid
+            && want != uid
+        {
+            return Err(ApiError::Conflict {
+                subject: ctx.subject(name),
+                message: format!(
+                    "Precondition failed: UID in precondition: {want}, UID in object meta: {uid}"
+                ),
+            });
         }
-        if let Some(want) = &opts.resource_version {
-            if *want != old.rv.to_string() {
-                return Err(ApiError::Conflict {
-                    subject: ctx.subject(name),
-                    message: format!(
-                        "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {}",
-                        old.rv
-                    ),
-                });
-            }
+        if let Some(want) = &opts.resource_version
+            && *want != old.rv.to_string()
+        {
+            return Err(ApiError::Conflict {
+                subject: ctx.subject(name),
+                message: format!(
+                    "Precondition failed: ResourceVersion in precondition: {want}, ResourceVersion in object meta: {}",
+                    old.rv
+                ),
+            });
         }
         ctx.strategy.before_delete(&ctx.state, &old.value).await?;
         let key = ctx.key(name);

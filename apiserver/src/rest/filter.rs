@@ -51,13 +51,14 @@ impl Filter {
                     )));
                 }
                 let equals = r.operator == FieldOperator::Equals;
-                if f == "metadata.namespace" && equals {
-                    if let Some(ns) = url_namespace.filter(|ns| *ns != r.value) {
-                        return Err(ApiError::BadRequest(format!(
-                            "the namespace of the field selector ({}) does not match the namespace of the request ({ns})",
-                            r.value
-                        )));
-                    }
+                if f == "metadata.namespace"
+                    && equals
+                    && let Some(ns) = url_namespace.filter(|ns| *ns != r.value)
+                {
+                    return Err(ApiError::BadRequest(format!(
+                        "the namespace of the field selector ({}) does not match the namespace of the request ({ns})",
+                        r.value
+                    )));
                 }
                 let value = if generic {
                     Some(r.value.clone())

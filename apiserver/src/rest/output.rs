@@ -111,27 +111,27 @@ pub fn row_cells(strategy: &dyn Strategy, obj: &Cached, now: i64) -> Vec<Value> 
         ];
         cells.extend(strategy.cells(v));
         for (i, c) in columns.iter().enumerate() {
-            if c.type_ == "date" {
-                if let Some(cell) = cells.get_mut(i + 1) {
-                    let epoch = cell
-                        .as_str()
-                        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-                        .map(|t| t.as_second());
-                    *cell = epoch.map(Value::from).unwrap_or(Value::Null);
-                }
+            if c.type_ == "date"
+                && let Some(cell) = cells.get_mut(i + 1)
+            {
+                let epoch = cell
+                    .as_str()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map(|t| t.as_second());
+                *cell = epoch.map(Value::from).unwrap_or(Value::Null);
             }
         }
         cells
     });
     let mut cells = cached.to_vec();
     for (i, c) in columns.iter().enumerate() {
-        if c.type_ == "date" {
-            if let Some(cell) = cells.get_mut(i + 1) {
-                *cell = match cell.as_i64() {
-                    Some(epoch) => Value::String(human_duration(now - epoch)),
-                    None => Value::String("<unknown>".into()),
-                };
-            }
+        if c.type_ == "date"
+            && let Some(cell) = cells.get_mut(i + 1)
+        {
+            *cell = match cell.as_i64() {
+                Some(epoch) => Value::String(human_duration(now - epoch)),
+                None => Value::String("<unknown>".into()),
+            };
         }
     }
     cells

@@ -367,10 +367,10 @@ fn carry_update_meta(ctx: &Ctx, new: &mut Value, old: &Value) -> Result<(), ApiE
         };
         m.insert("generation".into(), json!(generation));
     }
-    if !m.contains_key("managedFields") {
-        if let Some(mf) = old_meta.get("managedFields") {
-            m.insert("managedFields".into(), mf.clone());
-        }
+    if !m.contains_key("managedFields")
+        && let Some(mf) = old_meta.get("managedFields")
+    {
+        m.insert("managedFields".into(), mf.clone());
     }
     Ok(())
 }
@@ -455,12 +455,12 @@ pub async fn update(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, Api
     let decoded = body::decode_object(&ctx.headers, bytes)?;
     let mut obj = decoded.value;
     ctx.check_type(&mut obj)?;
-    if let Some(body_name) = meta_str(&obj, "name") {
-        if body_name != name {
-            return Err(ApiError::BadRequest(format!(
-                "the name of the object ({body_name}) does not match the name on the URL ({name})"
-            )));
-        }
+    if let Some(body_name) = meta_str(&obj, "name")
+        && body_name != name
+    {
+        return Err(ApiError::BadRequest(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
     }
     ctx.check_namespace(&mut obj)?;
     let expected = rv_of(&obj)?;
@@ -517,10 +517,10 @@ pub async fn patch(ctx: &Ctx, name: &str, bytes: &[u8]) -> Result<Response, ApiE
             PatchError::Malformed(m) => ApiError::BadRequest(m),
             other => ApiError::invalid_patch(&other.to_string()),
         })?;
-        if let Some(rv) = &patch_rv {
-            if rv != &old.rv.to_string() {
-                return Err(ApiError::stale(ctx.subject(name)));
-            }
+        if let Some(rv) = &patch_rv
+            && rv != &old.rv.to_string()
+        {
+            return Err(ApiError::stale(ctx.subject(name)));
         }
         let mut target = target;
         ctx.check_type(&mut target)?;

@@ -252,6 +252,16 @@ pub async fn remove_objects(state: &crate::state::AppState, namespace: &str, rep
     }
 }
 
+/// What one poll of a repository found.
+enum Polled {
+    /// The remote refs are those of the last poll.
+    Unchanged,
+    /// They changed only by this replica's own pushes (already in the Store).
+    OwnWrites(BTreeMap<String, String>),
+    /// Changed from outside: the new refs and what the fetched cache holds.
+    Changed(BTreeMap<String, String>, porch_engine::git::Discovery),
+}
+
 /// One sync: poll (and on change fetch + discover + reconcile). `Ok(None)` = nothing changed.
 async fn sync_once(
     state: &SharedState,
@@ -267,32 +277,32 @@ async fn sync_once(
     let since = state.objects.cache().revision();
     let git = Arc::clone(git);
     let previous = if full { None } else { last_refs.clone() };
-    let result = tokio::task::spawn_blocking(move || -> Result<Option<(BTreeMap<String, String>, Option<porch_engine::git::Discovery>)>, GitError> {
+    let result = tokio::task::spawn_blocking(move || -> Result<Polled, GitError> {
         let cached = git.open(&spec)?;
         let remote = cached.ls_remote()?;
         if previous.as_ref() == Some(&remote) {
-            return Ok(None);
+            return Ok(Polled::Unchanged);
         }
         if previous.is_some() && cached.mirrors(&remote) {
             // Only this replica's own writes, whose objects are already refreshed.
-            return Ok(Some((remote, None)));
+            return Ok(Polled::OwnWrites(remote));
         }
         let fetched = cached.fetch().and_then(|()| cached.discover());
         if let Err(GitError::Corrupt(_)) = &fetched {
             // Start the cache over; the next round fetches it again.
             let _ = cached.reset();
         }
-        Ok(Some((remote, Some(fetched?))))
+        Ok(Polled::Changed(remote, fetched?))
     })
     .await
     .map_err(|e| format!("sync task failed: {e}"))?;
     let (remote, discovery) = match result {
-        Ok(None) => return Ok(None),
-        Ok(Some((remote, None))) => {
+        Ok(Polled::Unchanged) => return Ok(None),
+        Ok(Polled::OwnWrites(remote)) => {
             *last_refs = Some(remote);
             return Ok(None);
         }
-        Ok(Some((remote, Some(found)))) => (remote, found),
+        Ok(Polled::Changed(remote, found)) => (remote, found),
         Err(e) => return Err(e.to_string()),
     };
     *last_refs = Some(remote);
