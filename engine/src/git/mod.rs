@@ -1,7 +1,9 @@
 //! The git read path (issue 3): a bare local cache per repository URL and
-//! credentials, change detection, fetch, and Porch's package discovery; and
-//! the write path (issue 6, module `write`): drafts, propose/reject, approval
-//! with atomic compare-and-swap pushes through the `git` CLI, deletion.
+//! credentials, change detection, fetch, and Porch's package discovery
+//! (whole repository, or one package after a write); and the write path
+//! (issue 6, module `write`): drafts, propose/reject, approval with atomic
+//! compare-and-swap pushes (the `git` CLI for remote repositories, in
+//! process for local paths), deletion.
 //!
 //! All calls block; the apiserver runs them on `spawn_blocking`.
 //!

@@ -2,15 +2,19 @@
 //! proposals and deletion, in Porch's layout (porch-api.md §4.1, §4.2, §4.4).
 //!
 //! Commits are built with libgit2 in the bare cache (objects only; no
-//! working tree) and pushed with `git push --atomic --force-with-lease`
-//! (module `push`): every push is a compare-and-swap on what the cache saw,
-//! so concurrent writers (other threads, other replicas, external users)
-//! never overwrite each other silently. Approval and placeholder deletion
-//! rebuild their commit on a fresh branch head and retry; the other writes
-//! report [`GitError::Conflict`] and let the caller decide.
+//! working tree) and pushed as compare-and-swaps on what the cache saw: to
+//! remote repositories with `git push --atomic --force-with-lease` (module
+//! `push`), to repositories on a local path in process under git's own ref
+//! lock files (module `local`). Concurrent writers (other threads, other
+//! replicas, external users) never overwrite each other silently. Approval
+//! and placeholder deletion rebuild their commit on a fresh branch head and
+//! retry; the other writes report [`GitError::Conflict`] and let the caller
+//! decide.
 //!
 //! After each successful push the cache's mirrored refs are updated to what
-//! was pushed, so [`CachedRepo::discover`] shows the result at once.
+//! was pushed (loose ref files and the in-memory ref map, never a listing of
+//! every ref), so [`CachedRepo::discover`] and
+//! [`CachedRepo::discover_package`] show the result at once.
 
 mod delete;
 mod local;
