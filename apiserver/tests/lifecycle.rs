@@ -33,10 +33,14 @@ impl Env {
                 "3s",
             ],
         );
-        let k = Kubectl::new(32, &s.kubeconfig());
+        Env::on(s)
+    }
+
+    /// kubectl and a scratch directory for an already started server.
+    fn on(s: Server) -> Env {
         Env {
+            k: Kubectl::new(32, &s.kubeconfig()),
             s,
-            k,
             dir: tempfile::tempdir().unwrap(),
         }
     }
@@ -69,11 +73,12 @@ impl Env {
     }
 
     fn register(&self, ns: &str, name: &str, url: &Path, extra: &str) {
-        let m = format!(
-            "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  type: git\n{extra}  git:\n    repo: {}\n",
-            url.display()
-        );
-        self.k.run_stdin(&["apply", "-f", "-"], &m).ok();
+        self.apply_repository(ns, name, &repo_manifest(ns, name, url, extra, ""));
+    }
+
+    /// Apply a Repository manifest and wait until it is Ready.
+    fn apply_repository(&self, ns: &str, name: &str, manifest: &str) {
+        self.k.run_stdin(&["apply", "-f", "-"], manifest).ok();
         self.k
             .run(&[
                 "wait",
@@ -132,6 +137,14 @@ impl Env {
         let v: Value = serde_json::from_str(&r.body).unwrap();
         v["items"].as_array().cloned().unwrap_or_default()
     }
+}
+
+/// A git Repository; `spec_extra` / `git_extra` are indented lines under `spec` / `spec.git`.
+fn repo_manifest(ns: &str, name: &str, url: &Path, spec_extra: &str, git_extra: &str) -> String {
+    format!(
+        "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  type: git\n{spec_extra}  git:\n    repo: {}\n{git_extra}",
+        url.display()
+    )
 }
 
 fn draft(repo: &str, pkg: &str, ws: &str, task: Option<Value>) -> Value {
@@ -1393,18 +1406,14 @@ fn directories_branches_placeholders_and_namespaces() {
     let bare = e.porch_test("porch-test");
 
     // A repository on a new branch (createBranch) with a directory; nested package names.
-    let m = format!(
-        "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: sub\nspec:\n  type: git\n  git:\n    repo: {}\n    branch: subfolder\n    createBranch: true\n    directory: random/repo/folder\n",
-        bare.display()
+    let m = repo_manifest(
+        "default",
+        "sub",
+        &bare,
+        "",
+        "    branch: subfolder\n    createBranch: true\n    directory: random/repo/folder\n",
     );
-    e.k.run_stdin(&["apply", "-f", "-"], &m).ok();
-    e.k.run(&[
-        "wait",
-        "--for=condition=Ready",
-        "repository/sub",
-        "--timeout=60s",
-    ])
-    .ok();
+    e.apply_repository("default", "sub", &m);
     let pkg = "random/package/folder/test-package";
     assert_eq!(
         e.create("default", &draft("sub", pkg, "v1", None)).code,
@@ -1717,18 +1726,8 @@ fn two_replicas_sharing_etcd_never_both_win() {
         "--etcd-servers",
         &etcd.endpoint,
     ];
-    let a_server = Server::start(BIN, &args);
-    let a = Env {
-        k: Kubectl::new(32, &a_server.kubeconfig()),
-        s: a_server,
-        dir: tempfile::tempdir().unwrap(),
-    };
-    let b_server = Server::start(BIN, &args);
-    let b = Env {
-        k: Kubectl::new(32, &b_server.kubeconfig()),
-        s: b_server,
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let a = Env::on(Server::start(BIN, &args));
+    let b = Env::on(Server::start(BIN, &args));
     let bare = a.porch_test("porch-test");
     a.register("default", "porch-test", &bare, "");
     porch_testkit::wait_until(
@@ -2022,11 +2021,7 @@ fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
             &addr,
         ],
     );
-    let e = Env {
-        k: Kubectl::new(32, &s.kubeconfig()),
-        s,
-        dir: tempfile::tempdir().unwrap(),
-    };
+    let e = Env::on(s);
     let bare = e.porch_test("porch-test");
     e.register("default", "porch-test", &bare, "");
     assert_eq!(
@@ -2104,18 +2099,14 @@ fn other_images_render_through_porch_fn_runner_and_validators_gate_approval() {
 fn re_registering_a_repository_gives_back_its_revisions() {
     let e = Env::new();
     let bare = e.porch_test("porch-test");
-    let m = format!(
-        "apiVersion: config.porch.kpt.dev/v1alpha1\nkind: Repository\nmetadata:\n  name: porch-test\n  namespace: default\nspec:\n  type: git\n  git:\n    repo: {}\n    directory: test-dir\n",
-        bare.display()
+    let m = repo_manifest(
+        "default",
+        "porch-test",
+        &bare,
+        "",
+        "    directory: test-dir\n",
     );
-    e.k.run_stdin(&["apply", "-f", "-"], &m).ok();
-    e.k.run(&[
-        "wait",
-        "--for=condition=Ready",
-        "repository/porch-test",
-        "--timeout=60s",
-    ])
-    .ok();
+    e.apply_repository("default", "porch-test", &m);
     assert_eq!(
         e.create("default", &draft("porch-test", "test-package", "v1", None))
             .code,

@@ -144,19 +144,7 @@ pub(crate) fn discover(
     let live: HashSet<(&str, Oid)> = refs.iter().map(|(n, c)| (n.as_str(), *c)).collect();
     memo.refs
         .retain(|k| k.0 != directory || live.contains(&(k.1.as_str(), k.2)));
-    for rev in &mut revisions {
-        if rev.lifecycle == Lifecycle::Published {
-            let full = join(&directory, &rev.package_path);
-            let suffix = if rev.revision > 0 {
-                format!("{full}/v{}", rev.revision)
-            } else {
-                format!("{full}/{}", rev.workspace)
-            };
-            if deletion_proposed.contains(&suffix) {
-                rev.lifecycle = Lifecycle::DeletionProposed;
-            }
-        }
-    }
+    mark_deletion_proposed(&mut revisions, &directory, &deletion_proposed);
     revisions.sort_by(|a, b| (&a.package_path, &a.git_ref).cmp(&(&b.package_path, &b.git_ref)));
     Ok(Discovery {
         branch_commit,
@@ -228,48 +216,85 @@ pub(crate) fn discover_package(
                     .into_iter()
                     .next()
                     .flatten();
-            let trailer_ws = match latest {
-                Some(c) => commit_info(repo, memo, c)?
-                    .trailers
-                    .iter()
-                    .find(|t| t.package == full && !t.workspace_name.is_empty())
-                    .map(|t| t.workspace_name.clone()),
-                None => None,
-            };
-            let ws_for_tasks = trailer_ws.unwrap_or_else(|| spec.branch.clone());
-            let task = trailers::creation_task(repo, memo, &named, head, full, &ws_for_tasks)?;
-            out.push(build(
+            out.push(placeholder(
                 repo,
                 memo,
                 spec,
-                &rel,
-                spec.branch.clone(),
-                -1,
-                Lifecycle::Published,
-                &spec.branch,
+                &named,
+                (&rel, full),
                 head,
-                tree,
-                kptfile,
-                task,
-                Some(latest.unwrap_or(head)),
+                (tree, kptfile),
+                latest,
             )?);
         }
     }
     out.retain(|r| r.package_path == rel);
-    for rev in &mut out {
-        if rev.lifecycle == Lifecycle::Published {
-            let suffix = if rev.revision > 0 {
-                format!("{full}/v{}", rev.revision)
-            } else {
-                format!("{full}/{}", rev.workspace)
-            };
-            if deletion_proposed.contains(&suffix) {
-                rev.lifecycle = Lifecycle::DeletionProposed;
-            }
-        }
-    }
+    mark_deletion_proposed(&mut out, &directory, &deletion_proposed);
     out.sort_by(|a, b| a.git_ref.cmp(&b.git_ref));
     Ok(out)
+}
+
+/// Published revisions with a `deletionProposed/FULL/{vN|WS}` marker are DeletionProposed.
+fn mark_deletion_proposed(
+    revs: &mut [DiscoveredRevision],
+    directory: &str,
+    markers: &HashSet<String>,
+) {
+    for rev in revs
+        .iter_mut()
+        .filter(|r| r.lifecycle == Lifecycle::Published)
+    {
+        let full = join(directory, &rev.package_path);
+        let suffix = if rev.revision > 0 {
+            format!("{full}/v{}", rev.revision)
+        } else {
+            format!("{full}/{}", rev.workspace)
+        };
+        if markers.contains(&suffix) {
+            rev.lifecycle = Lifecycle::DeletionProposed;
+        }
+    }
+}
+
+/// The placeholder revision of the package `(rel, full)` on the branch at
+/// `commit`; `latest` is the newest commit whose trailer names the package.
+#[allow(clippy::too_many_arguments)]
+fn placeholder(
+    repo: &Repository,
+    memo: &mut Memo,
+    spec: &RepoSpec,
+    named: &HashSet<String>,
+    (rel, full): (&str, &str),
+    commit: Oid,
+    (tree, kptfile): (Oid, Oid),
+    latest: Option<Oid>,
+) -> Result<DiscoveredRevision, git2::Error> {
+    // Tasks as Porch: those of the revision the latest trailer names.
+    let trailer_ws = match latest {
+        Some(c) => commit_info(repo, memo, c)?
+            .trailers
+            .iter()
+            .find(|t| t.package == full && !t.workspace_name.is_empty())
+            .map(|t| t.workspace_name.clone()),
+        None => None,
+    };
+    let ws_for_tasks = trailer_ws.unwrap_or_else(|| spec.branch.clone());
+    let task = trailers::creation_task(repo, memo, named, commit, full, &ws_for_tasks)?;
+    build(
+        repo,
+        memo,
+        spec,
+        rel,
+        spec.branch.clone(),
+        -1,
+        Lifecycle::Published,
+        &spec.branch,
+        commit,
+        tree,
+        kptfile,
+        task,
+        Some(latest.unwrap_or(commit)),
+    )
 }
 
 /// The revisions one ref gives (a tag or draft gives at most one).
@@ -310,32 +335,15 @@ fn from_ref(
             for (((rel, tree, kptfile), full), latest) in
                 packages.into_iter().zip(&fulls).zip(latest)
             {
-                // Tasks as Porch: those of the revision the latest trailer names.
-                let trailer_ws = match latest {
-                    Some(c) => commit_info(repo, memo, c)?
-                        .trailers
-                        .iter()
-                        .find(|t| t.package == *full && !t.workspace_name.is_empty())
-                        .map(|t| t.workspace_name.clone()),
-                    None => None,
-                };
-                let ws_for_tasks = trailer_ws.unwrap_or_else(|| spec.branch.clone());
-                let task = trailers::creation_task(repo, memo, named, commit, full, &ws_for_tasks)?;
-                let by = latest.unwrap_or(commit);
-                out.push(build(
+                out.push(placeholder(
                     repo,
                     memo,
                     spec,
-                    rel,
-                    spec.branch.clone(),
-                    -1,
-                    Lifecycle::Published,
-                    &spec.branch,
+                    named,
+                    (rel, full),
                     commit,
-                    *tree,
-                    *kptfile,
-                    task,
-                    Some(by),
+                    (*tree, *kptfile),
+                    latest,
                 )?);
             }
             Ok(out)
